@@ -1,0 +1,55 @@
+"""One settings object, built once at the edge and passed in; never mutated as a module global."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from ``CASELENS_*`` environment variables or passed in."""
+
+    model_config = SettingsConfigDict(env_prefix="CASELENS_", extra="ignore")
+
+    home: Path = Field(default=Path("caselens-data"), description="data directory")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; SQLite file in the data directory when unset"
+    )
+    purpose: str | None = Field(default=None, description="purpose of access for this session")
+    workers: int = Field(default_factory=default_workers, ge=1, le=256)
+    item_timeout: float = Field(default=120.0, gt=0, description="seconds one parser may run")
+    item_memory_mb: int = Field(
+        default=2048, ge=64, description="address-space limit of a parser process, MiB"
+    )
+    batch_size: int = Field(default=1000, ge=1, description="items per database transaction")
+    batch_seconds: float = Field(default=2.0, gt=0, description="longest wait before a commit")
+    max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
+
+    @property
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home / 'caselens.db'}"
+
+    @property
+    def blob_root(self) -> Path:
+        return self.resolved_home / "blobs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.resolved_home / "keys"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.resolved_home / "locks"

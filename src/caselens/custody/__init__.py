@@ -1,0 +1,1 @@
+"""Chain of custody and audit: append-only, hash-chained, signed logs."""

@@ -1,0 +1,1 @@
+"""The case database: schema, engine, migrations."""

@@ -1,0 +1,193 @@
+"""Tables of the case database (SQLAlchemy Core).
+
+Migrations in ``migrations/versions`` are the authority for the deployed schema;
+a test checks that this module and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from caselens.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    # Installation role: "admin", "auditor" or "user"; case roles live in memberships.
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("reference", String(128), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("jurisdiction", String(128)),
+    Column("legal_basis", Text),
+    Column("default_purpose", Text),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("closed_at", UTCDateTime),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("added_by", String(128), nullable=False),
+)
+
+exhibits = Table(
+    "exhibits",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("reference", String(128), nullable=False),
+    Column("description", Text),
+    Column("seized_by", String(256)),
+    Column("seized_at", UTCDateTime),
+    Column("seized_from", Text),
+    Column("notes", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "reference"),
+)
+
+# One blob per distinct content, shared by every item that holds it.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("sha1", String(40), nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# One occurrence of a blob in a case. The id is derived from the case and the natural key
+# (exhibit, parent, path), so the same source ingested twice is the same item.
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("exhibit_id", String(32), ForeignKey("exhibits.id")),
+    Column("parent_id", String(32), ForeignKey("items.id")),
+    Column("depth", Integer, nullable=False, default=0),
+    # Display form of the path (undecodable bytes escaped) and the exact bytes.
+    Column("path", Text, nullable=False),
+    Column("path_bytes", LargeBinary, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # file, symlink, fifo, socket, device, directory
+    Column("sha256", String(64), ForeignKey("blobs.sha256")),
+    Column("sha1", String(40)),
+    Column("md5", String(32)),
+    Column("size", BigInteger),
+    Column("mime_type", String(255)),
+    Column("format", String(64)),  # ingestor that handled the item
+    Column("format_version", String(32)),
+    # pending | ingested | unsupported | encrypted | failed | skipped
+    Column("state", String(16), nullable=False),
+    Column("error", Text),
+    Column("warnings", JSON),
+    Column("source_metadata", JSON),  # times, mode, owner as found at acquisition
+    Column("generation", Integer, nullable=False, default=0),  # current result generation
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Index("ix_items_case_state", "case_id", "state"),
+    Index("ix_items_case_sha256", "case_id", "sha256"),
+    Index("ix_items_parent", "parent_id"),
+)
+
+# Extracted text, one row per page (page 1 for unpaged text). Superseded rows are kept.
+item_texts = Table(
+    "item_texts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("superseded", Boolean, nullable=False, default=False),
+    Index("ix_item_texts_item", "item_id", "generation", "page"),
+)
+
+# FollowTheMoney entity fragments, each from one item and one generation of its results.
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("schema", String(64), nullable=False),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("superseded", Boolean, nullable=False, default=False),
+    Index("ix_entities_case_entity", "case_id", "entity_id"),
+    Index("ix_entities_item", "item_id"),
+)
+
+# Append-only hash-chained logs: custody events and audit records. ``record`` is the exact
+# canonical JSON (RFC 8785) that was hashed; the other columns are copies for querying and
+# are checked against it by verify.
+log_records = Table(
+    "log_records",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("chain", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("case_id", String(32)),
+    Column("item_id", String(32)),
+    Column("action", String(64), nullable=False),
+    Column("actor", String(128)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("record", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("chain", "seq"),
+    Index("ix_log_records_item", "item_id"),
+)
+
+# The head of each chain, kept apart from its records and signed with the installation key.
+chain_heads = Table(
+    "chain_heads",
+    metadata,
+    Column("chain", String(64), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("key_id", String(64)),
+    Column("signature", String(128)),
+)

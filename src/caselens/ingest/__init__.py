@@ -1,0 +1,1 @@
+"""Ingest: walk sources, store blobs, detect types, run format ingestors, record results."""

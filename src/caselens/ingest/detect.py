@@ -1,0 +1,116 @@
+"""Type detection: cheap signature and text sniffing first, libmagic for the rest.
+
+libmagic spends milliseconds on plain text (it tries many text heuristics), which is
+most of the cost of small files, so text-like content is classified here and only
+binary content goes to libmagic.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+TEXT_EXTENSIONS = {
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    ".json": "application/json",
+    ".xml": "text/xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".eml": "message/rfc822",
+    ".md": "text/markdown",
+    ".ics": "text/calendar",
+    ".vcf": "text/vcard",
+}
+
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"{\\rtf", "text/rtf"),
+    (b"BEGIN:VCARD", "text/vcard"),
+    (b"BEGIN:VCALENDAR", "text/calendar"),
+)
+
+_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+_XML = re.compile(rb"^\s*<\?xml", re.IGNORECASE)
+_MAIL_HEADER = re.compile(
+    rb"^(Return-Path|Received|Message-ID|From|To|Subject|Date|MIME-Version|Delivered-To|"
+    rb"X-[A-Za-z-]+):[ \t]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_MBOX = re.compile(rb"^From \S+ .*\d{4}\r?$", re.MULTILINE)
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+_local = threading.local()
+
+
+def looks_like_text(head: bytes) -> bool:
+    """True for content with no NUL and few control bytes (UTF-8 or an 8-bit charset)."""
+    if not head:
+        return True
+    if b"\x00" in head:
+        return False
+    return len(_CONTROL.findall(head[:8192])) <= max(1, len(head[:8192]) // 200)
+
+
+def detect_mime(head: bytes, extension: str) -> str:
+    """The MIME type of content starting with ``head``; ``extension`` lower-case with dot."""
+    if not head:
+        return "application/x-empty"
+    for signature, mime in SIGNATURES:
+        if head.startswith(signature):
+            return mime
+    if looks_like_text(head):
+        return _sniff_text(head, extension)
+    return _libmagic(head)
+
+
+def _sniff_text(head: bytes, extension: str) -> str:
+    stripped = head.lstrip(b"\xef\xbb\xbf")
+    if _HTML.match(stripped):
+        return "text/html"
+    if _XML.match(stripped):
+        return "text/xml"
+    if extension in TEXT_EXTENSIONS:
+        return TEXT_EXTENSIONS[extension]
+    first_block = stripped[:4096]
+    if _MBOX.match(first_block) and _MAIL_HEADER.search(first_block):
+        return "application/mbox"
+    headers = len(_MAIL_HEADER.findall(first_block.split(b"\n\n", 1)[0]))
+    if headers >= 3 and _MAIL_HEADER.match(first_block):
+        return "message/rfc822"
+    return "text/plain"
+
+
+def _libmagic(head: bytes) -> str:
+    detector = _magic_detector()
+    if detector is None:
+        return "application/octet-stream"
+    try:
+        mime = detector.from_buffer(head)
+    except Exception:  # noqa: BLE001 - libmagic errors on odd input; type stays unknown
+        return "application/octet-stream"
+    return str(mime) if mime else "application/octet-stream"
+
+
+def _magic_detector() -> Any:
+    # libmagic handles are not thread-safe: one per thread (workers are single-threaded).
+    detector = getattr(_local, "detector", None)
+    if detector is None:
+        detector = _load_magic()
+        _local.detector = detector
+    return detector
+
+
+@lru_cache(maxsize=1)
+def libmagic_available() -> bool:
+    return _load_magic() is not None
+
+
+def _load_magic() -> Any:
+    try:
+        import magic
+    except ImportError:  # libmagic1 missing: types of binary files stay unknown
+        return None
+    return magic.Magic(mime=True)

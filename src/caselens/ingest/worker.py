@@ -1,0 +1,193 @@
+"""The work done for one item inside a worker process.
+
+Store the bytes (hashing them on the way), detect the type, run the best ingestor and
+return what it found. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import time
+from types import FrameType
+from typing import Any
+
+from caselens.errors import StorageError
+from caselens.ingest.detect import detect_mime
+from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
+from caselens.ingest.formats import INGESTORS
+from caselens.ingest.registry import Ingestor, candidates
+from caselens.ingest.sink import Sink
+from caselens.ingest.source import Source
+from caselens.ingest.tasks import ChildRecord, ItemResult, Task
+from caselens.store.blobs import BlobStore, StoredBlob
+
+HEAD_SIZE = 65536
+
+
+class ItemTimeout(Exception):
+    """Raised inside the worker when an item exceeds its time limit."""
+
+
+class ItemProcessor:
+    """Per-process state: the blob store and the settings an item needs."""
+
+    def __init__(
+        self, blobs: BlobStore, case_id: str, max_text_chars: int, item_timeout: float
+    ) -> None:
+        self.blobs = blobs
+        self.case_id = case_id
+        self.max_text_chars = max_text_chars
+        self.item_timeout = item_timeout
+
+    def process(self, task: Task) -> ItemResult:
+        started = time.perf_counter()
+        result = ItemResult(item_id=task.item_id, state="failed")
+        _arm_alarm(self.item_timeout)
+        try:
+            self._process(task, result)
+        except ItemTimeout:
+            result.state = "failed"
+            result.error = f"time limit of {self.item_timeout:g} s exceeded"
+        except MemoryError:
+            result.state = "failed"
+            result.error = "memory limit exceeded while parsing"
+        except StorageError as err:
+            result.fatal = err.message
+        finally:
+            _disarm_alarm()
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _process(self, task: Task, result: ItemResult) -> None:
+        if task.source_path is not None:
+            try:
+                stored = self._store_file(task.source_path)
+            except OSError as err:
+                result.error = f"cannot read the file: {err.strerror or err}"
+                return
+            except UnreadableFile as err:
+                result.error = str(err)
+                return
+        else:
+            assert task.digests is not None
+            stored = self._stored_blob(task)
+        result.digests = stored.digests
+        source = Source(
+            item_id=task.item_id,
+            name=task.name,
+            path=self.blobs.path_for(stored.digests.sha256),
+            digests=stored.digests,
+            mime_type=detect_mime(stored.head, os.path.splitext(task.name)[1].lower()),
+            head=stored.head,
+            content=stored.content,
+        )
+        result.mime_type = source.mime_type
+        self._run_ingestors(task, source, result)
+
+    def _store_file(self, path: bytes) -> StoredBlob:
+        fd = _open_evidence(path)
+        with os.fdopen(fd, "rb", buffering=0) as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):  # swapped for a special file after the walk
+                raise UnreadableFile("not a regular file when opened; skipped")
+            return self.blobs.put_stream(handle, head_size=HEAD_SIZE)
+
+    def _stored_blob(self, task: Task) -> StoredBlob:
+        assert task.digests is not None
+        path = self.blobs.path_for(task.digests.sha256)
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_SIZE)
+        content = head if task.digests.size <= HEAD_SIZE else None
+        return StoredBlob(task.digests, head, content, created=False)
+
+    def _run_ingestors(self, task: Task, source: Source, result: ItemResult) -> None:
+        registered: list[type[Ingestor]] = INGESTORS
+        if task.only_formats:
+            registered = [cls for cls in INGESTORS if cls.name in task.only_formats]
+        for ingestor_class in candidates(registered, source):
+            sink = Sink(self.case_id, task.item_id, self.max_text_chars)
+            result.format = ingestor_class.name
+            result.format_version = ingestor_class.version
+            try:
+                ingestor_class().ingest(source, sink)
+            except NotMyFormat:
+                continue
+            except EncryptedFile as err:
+                result.state = "encrypted"
+                result.error = str(err) or "encrypted"
+                _collect(sink, source, task, result, self.blobs)
+                return
+            except (BrokenFile, LimitReached) as err:
+                result.state = "failed"
+                result.error = str(err) or type(err).__name__
+                _collect(sink, source, task, result, self.blobs)
+                return
+            except (ItemTimeout, MemoryError, StorageError):
+                raise
+            except Exception as err:  # noqa: BLE001 - a parser bug must not end the run
+                result.state = "failed"
+                result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
+                return
+            result.state = "unsupported" if ingestor_class.records_only else "ingested"
+            _collect(sink, source, task, result, self.blobs)
+            return
+        result.state = "unsupported"
+        result.error = f"no ingestor for {source.mime_type}"
+
+
+class UnreadableFile(Exception):
+    pass
+
+
+def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: BlobStore) -> None:
+    result.warnings.extend(sink.warnings)
+    result.pages = sink.pages
+    result.entities = [_document_entity(sink, source, task)]
+    result.entities.extend(entity.to_dict() for entity in sink.entities)
+    for child in sink.children:
+        stored = blobs.put_bytes(child.data)
+        result.children.append(ChildRecord(child.path, stored.digests, child.metadata))
+
+
+def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:
+    entity = sink.make_entity(sink.document_schema)
+    entity.id = sink.document_id
+    entity.add("fileName", task.name)
+    entity.add("fileSize", str(source.size))
+    entity.add("mimeType", source.mime_type)
+    entity.add("contentHash", source.digests.sha1)  # FtM's convention: SHA-1
+    for name, values in sink.document_properties.items():
+        entity.add(name, values, quiet=True, cleaned=False)
+    data: dict[str, Any] = entity.to_dict()
+    return data
+
+
+def _open_evidence(path: bytes) -> int:
+    # O_NOFOLLOW: never follow a link swapped in after the walk; O_NONBLOCK: a fifo cannot
+    # hang us; O_NOATIME: reading evidence should not change its access time.
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    noatime = getattr(os, "O_NOATIME", 0)
+    try:
+        fd = os.open(path, flags | noatime)
+    except OSError as err:
+        if err.errno != errno.EPERM or not noatime:
+            raise
+        fd = os.open(path, flags)  # O_NOATIME needs ownership (or root)
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
+    raise ItemTimeout
+
+
+def _arm_alarm(seconds: float) -> None:
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _disarm_alarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)

@@ -1,0 +1,110 @@
+"""Turns item results into rows and commits them in batches, in a thread of its own.
+
+One batch is one transaction: blobs, items, text, entities and the custody records of
+those items commit together or not at all, after the blobs they name are flushed to
+disk. Batching is what makes small files cheap: one flush, one commit and one signed
+chain head per batch rather than per file.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert
+
+from caselens.custody import chain
+from caselens.db.schema import blobs, entities, item_texts, items
+from caselens.db.upsert import upsert
+from caselens.ingest.superseding import supersede
+from caselens.services.runtime import Runtime
+
+ITEM_UPDATE_COLUMNS = (
+    "sha256",
+    "sha1",
+    "md5",
+    "size",
+    "mime_type",
+    "format",
+    "format_version",
+    "state",
+    "error",
+    "warnings",
+    "generation",
+    "processed_at",
+)
+
+
+@dataclass(slots=True)
+class Batch:
+    blobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    texts: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    custody: list[chain.LogEntry] = field(default_factory=list)
+    supersede_items: set[str] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def put_item(self, row: dict[str, Any]) -> None:
+        # A later row for the same item (pending, then final) replaces the earlier one,
+        # so one statement never touches one row twice.
+        existing = self.items.get(row["id"])
+        self.items[row["id"]] = {**existing, **row} if existing else row
+
+
+def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
+    if not batch.items and not batch.custody:
+        return
+    runtime.blobs.sync()
+    with runtime.transaction() as connection:
+        upsert(connection, blobs, list(batch.blobs.values()), ["sha256"])
+        item_rows = list(batch.items.values())
+        # Parents before children: a child's foreign key needs its parent's row.
+        item_rows.sort(key=lambda row: row["depth"])
+        upsert(connection, items, item_rows, ["id"], ITEM_UPDATE_COLUMNS)
+        if batch.supersede_items:
+            supersede(connection, batch.supersede_items)
+        if batch.texts:
+            connection.execute(insert(item_texts), batch.texts)
+        if batch.entities:
+            connection.execute(insert(entities), batch.entities)
+        if batch.custody:
+            chain.append(connection, runtime.signer, chain.custody_chain(case_id), batch.custody)
+
+
+class BatchWriter:
+    """Commits batches in a background thread; the first failure stops it and is kept."""
+
+    def __init__(self, runtime: Runtime, case_id: str) -> None:
+        self.runtime = runtime
+        self.case_id = case_id
+        self.error: BaseException | None = None
+        self.committed_items = 0
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="caselens-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: Batch) -> None:
+        if self.error is None:
+            self._queue.put(batch)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                return
+            if self.error is not None:
+                continue  # drain without writing after a failure
+            try:
+                commit_batch(self.runtime, self.case_id, batch)
+                self.committed_items += len(batch)
+            except BaseException as err:  # noqa: BLE001 - handed to the coordinator
+                self.error = err

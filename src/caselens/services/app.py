@@ -1,0 +1,27 @@
+"""The services of one installation, built from one settings object."""
+
+from __future__ import annotations
+
+from caselens.config import Settings
+from caselens.services.audit import AuditService
+from caselens.services.cases import CaseService
+from caselens.services.ingest import IngestService
+from caselens.services.items import ItemService
+from caselens.services.runtime import Runtime
+from caselens.services.users import UserService
+from caselens.services.verify import VerifyService
+
+
+class Caselens:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime(settings)
+        self.users = UserService(self.runtime)
+        self.cases = CaseService(self.runtime)
+        self.items = ItemService(self.runtime)
+        self.ingest = IngestService(self.runtime)
+        self.verify = VerifyService(self.runtime)
+        self.audit = AuditService(self.runtime)
+
+    def close(self) -> None:
+        self.runtime.dispose()

@@ -1,0 +1,115 @@
+"""Ingest into a case: exhibits with their acquisition details, then the pipeline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+
+from caselens.actor import Actor
+from caselens.db.schema import exhibits
+from caselens.db.types import utcnow
+from caselens.errors import AccessDenied, InvalidInput
+from caselens.identity import exhibit_id
+from caselens.ingest.pipeline import IngestCoordinator, IngestJob, IngestSummary, ProgressListener
+from caselens.services.access import WRITER_ROLES, case_row, purpose_for, require_member, require_open
+from caselens.services.base import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Acquisition:
+    """Where evidence came from: the exhibit and how it was seized."""
+
+    exhibit: str | None = None
+    description: str | None = None
+    seized_by: str | None = None
+    seized_at: datetime | None = None
+    seized_from: str | None = None
+    notes: str | None = None
+
+
+class IngestService(Service):
+    def ingest(
+        self,
+        actor: Actor,
+        reference: str,
+        paths: Sequence[str | bytes],
+        acquisition: Acquisition | None = None,
+        *,
+        workers: int | None = None,
+        progress: ProgressListener | None = None,
+    ) -> IngestSummary:
+        acquisition = acquisition or Acquisition()
+        raw_paths = [os.fsencode(p) for p in paths]
+        if not raw_paths:
+            raise InvalidInput("give at least one file or directory to ingest")
+        for raw in raw_paths:
+            if not os.path.lexists(raw):
+                raise InvalidInput(f"no such file or directory: {os.fsdecode(raw)}")
+        try:
+            with self._transaction() as connection:
+                case = case_row(connection, reference)
+                require_member(connection, actor, case, WRITER_ROLES)
+                require_open(case)
+                purpose = purpose_for(actor, case)
+                exhibit = self._exhibit(connection, case, acquisition)
+                self._audit(
+                    connection,
+                    actor,
+                    "ingest.start",
+                    case=case,
+                    purpose=purpose,
+                    details={
+                        "paths": [os.fsdecode(p) for p in raw_paths],
+                        "exhibit": acquisition.exhibit,
+                    },
+                )
+        except AccessDenied as denied:
+            self._record_refusal(actor, "ingest.start", reference, denied)
+            raise
+        job = IngestJob(
+            case_id=case.id,
+            case_reference=case.reference,
+            actor=actor.user,
+            exhibit_id=exhibit,
+            exhibit_reference=acquisition.exhibit,
+            workers=workers or self.runtime.settings.workers,
+        )
+        summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
+        with self._transaction() as connection:
+            self._audit(
+                connection,
+                actor,
+                "ingest.finish",
+                case=case,
+                purpose=purpose,
+                details={k: v for k, v in summary.as_dict().items() if k != "failures"},
+            )
+        return summary
+
+    def _exhibit(
+        self, connection: Connection, case: Row[Any], acquisition: Acquisition
+    ) -> str | None:
+        if not acquisition.exhibit:
+            return None
+        identifier = exhibit_id(case.id, acquisition.exhibit)
+        existing = connection.execute(select(exhibits).where(exhibits.c.id == identifier)).first()
+        if existing is None:
+            connection.execute(
+                insert(exhibits).values(
+                    id=identifier,
+                    case_id=case.id,
+                    reference=acquisition.exhibit,
+                    description=acquisition.description,
+                    seized_by=acquisition.seized_by,
+                    seized_at=acquisition.seized_at,
+                    seized_from=acquisition.seized_from,
+                    notes=acquisition.notes,
+                    created_at=utcnow(),
+                )
+            )
+        return identifier

@@ -1,0 +1,211 @@
+"""Content-addressed blob store: each distinct content stored once, under its SHA-256.
+
+Blobs are written to a temporary file in the store and renamed into place, so a reader
+never sees a half-written blob. The costly flush to disk is done once per batch by
+:meth:`BlobStore.sync`, which the ingest writer calls before it commits the items that
+refer to the blobs: a crash before the commit leaves only unreferenced blobs behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from caselens.errors import IntegrityError, NotFound, StorageError
+from caselens.store.hashing import CHUNK_SIZE, Digests, MultiHasher
+
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+TEMP_PREFIX = "incoming-"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    """The result of writing one blob: its digests, and its first bytes for type detection."""
+
+    digests: Digests
+    head: bytes
+    content: bytes | None  # whole content when small, to spare parsers a second read
+    created: bool  # False when the content was already in the store
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.temp_dir = root / "tmp"
+
+    def ensure(self) -> None:
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        if not SHA256_PATTERN.match(sha256):
+            raise NotFound(f"not a SHA-256 digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path_for(sha256).is_file()
+
+    def put_stream(
+        self, stream: BinaryIO, *, head_size: int = 65536, keep_limit: int = 1 << 20
+    ) -> StoredBlob:
+        """Copy a stream into the store while hashing it; return digests and first bytes."""
+        hasher = MultiHasher()
+        head = bytearray()
+        kept: list[bytes] | None = []
+        temp_fd, temp_name = self._open_temp()
+        try:
+            with os.fdopen(temp_fd, "wb", buffering=0) as temp:
+                while chunk := stream.read(CHUNK_SIZE):
+                    hasher.update(chunk)
+                    if len(head) < head_size:
+                        head += chunk[: head_size - len(head)]
+                    if kept is not None:
+                        kept.append(chunk)
+                        if hasher.size > keep_limit:
+                            kept = None
+                    _write_all(temp, chunk)
+            digests = hasher.digests()
+            created = self._commit_temp(temp_name, digests.sha256)
+        except OSError as err:
+            _remove_quietly(temp_name)
+            raise _storage_error(err) from err
+        except BaseException:
+            _remove_quietly(temp_name)
+            raise
+        content = b"".join(kept) if kept is not None else None
+        return StoredBlob(digests, bytes(head), content, created)
+
+    def put_bytes(self, data: bytes) -> StoredBlob:
+        import io
+
+        return self.put_stream(io.BytesIO(data))
+
+    def _open_temp(self) -> tuple[int, str]:
+        self.ensure()
+        name = str(self.temp_dir / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}")
+        try:
+            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as err:
+            raise _storage_error(err) from err
+        return fd, name
+
+    def _commit_temp(self, temp_name: str, sha256: str) -> bool:
+        final = self.path_for(sha256)
+        if final.exists() and final.stat().st_size == Path(temp_name).stat().st_size:
+            _remove_quietly(temp_name)
+            return False
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(temp_name, 0o444)  # evidence is never edited in place
+        os.replace(temp_name, final)
+        return True
+
+    @contextlib.contextmanager
+    def open_verified(self, sha256: str) -> Iterator[BinaryIO]:
+        """Open a blob for reading after re-checking its hash; refuse a mismatch loudly."""
+        problem = self.check(sha256)
+        if problem:
+            raise IntegrityError(problem, sha256=sha256)
+        with self.path_for(sha256).open("rb") as handle:
+            yield handle
+
+    def check(self, sha256: str, expected: Digests | None = None) -> str | None:
+        """Re-hash one blob; return what is wrong with it, or None when it is intact."""
+        path = self.path_for(sha256)
+        try:
+            with path.open("rb") as handle:
+                hasher = MultiHasher()
+                while chunk := handle.read(CHUNK_SIZE):
+                    hasher.update(chunk)
+        except FileNotFoundError:
+            return f"blob {sha256} is missing from the store"
+        except OSError as err:
+            return f"blob {sha256} cannot be read: {err.strerror or err}"
+        actual = hasher.digests()
+        if actual.sha256 != sha256:
+            return f"blob {sha256} has changed: its content now hashes to {actual.sha256}"
+        if expected is not None:
+            for field in ("sha1", "md5", "size"):
+                if getattr(actual, field) != getattr(expected, field):
+                    return (
+                        f"blob {sha256}: {field} is {getattr(actual, field)}, "
+                        f"recorded {getattr(expected, field)}"
+                    )
+        return None
+
+    def sync(self) -> None:
+        """Flush everything written to the store's file system to disk (one call per batch)."""
+        self.ensure()
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            if _LIBC is not None and _LIBC.syncfs(fd) == 0:
+                return
+            os.sync()
+        finally:
+            os.close(fd)
+
+    def remove_stale_temp_files(self) -> int:
+        """Delete temporary files left by processes that no longer run (killed mid-write)."""
+        if not self.temp_dir.is_dir():
+            return 0
+        removed = 0
+        for entry in os.scandir(self.temp_dir):
+            match = re.match(rf"{TEMP_PREFIX}(\d+)-", entry.name)
+            if match and not _process_alive(int(match.group(1))):
+                _remove_quietly(entry.path)
+                removed += 1
+        return removed
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        if written is None:  # pragma: no cover - blocking files always write
+            raise OSError(errno.EAGAIN, "write would block")
+        view = view[written:]
+
+
+def _remove_quietly(name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(name, stat.S_IWUSR | stat.S_IRUSR)
+        os.unlink(name)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _storage_error(err: OSError) -> StorageError:
+    if err.errno == errno.ENOSPC:
+        return StorageError("the evidence store's disk is full; free space and run again")
+    if err.errno == errno.EDQUOT:
+        return StorageError("disk quota exceeded in the evidence store; run again with more room")
+    return StorageError(f"cannot write to the evidence store: {err.strerror or err}")
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "syncfs") else None
+
+
+_LIBC = _load_libc()
