@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(default=1000, ge=1, description="items per database transaction")
     batch_seconds: float = Field(default=2.0, gt=0, description="longest wait before a commit")
+    kill_grace: float = Field(
+        default=10.0, ge=0, description="seconds past item_timeout before a parser is killed"
+    )
+    ingestor_plugins: list[str] = Field(
+        default_factory=list, description="extra ingestors as 'module:Class' import paths"
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
 
     @property

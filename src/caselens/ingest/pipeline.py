@@ -22,6 +22,7 @@ from caselens.db.schema import items
 from caselens.db.types import utcnow
 from caselens.errors import StorageError
 from caselens.identity import display_path, item_id
+from caselens.ingest.formats import load_plugins
 from caselens.ingest.lock import case_ingest_lock
 from caselens.ingest.pool import WorkerConfig, WorkerPool
 from caselens.ingest.tasks import ItemResult, Task
@@ -97,6 +98,7 @@ class IngestCoordinator:
         with case_ingest_lock(
             settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
         ):
+            load_plugins(settings.ingestor_plugins)  # fail here, not in every worker
             self.runtime.blobs.remove_stale_temp_files()
             known = self._known_items()
             tasks = self._plan(paths, known)
@@ -106,6 +108,8 @@ class IngestCoordinator:
                 max_text_chars=settings.max_text_chars,
                 item_timeout=settings.item_timeout,
                 memory_limit_bytes=settings.item_memory_mb * 1024 * 1024,
+                kill_grace=settings.kill_grace,
+                plugins=tuple(settings.ingestor_plugins),
             )
             writer = BatchWriter(self.runtime, self.job.case_id)
             try:

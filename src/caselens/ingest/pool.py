@@ -21,12 +21,13 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from caselens.ingest.formats import INGESTORS, load_plugins
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.worker import ItemProcessor
 from caselens.store.blobs import BlobStore
 
+READY = "ready"  # sent once by a worker when it can take work: its first clock starts then
 PREFETCH = 32  # tasks queued per worker, so a worker never waits for the coordinator
-KILL_GRACE_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class WorkerConfig:
     max_text_chars: int
     item_timeout: float
     memory_limit_bytes: int
+    kill_grace: float = 10.0
+    plugins: tuple[str, ...] = ()
 
 
 def _worker_main(config: WorkerConfig, connection: Connection) -> None:
@@ -46,8 +49,13 @@ def _worker_main(config: WorkerConfig, connection: Connection) -> None:
             resource.RLIMIT_AS, (config.memory_limit_bytes, config.memory_limit_bytes)
         )
     processor = ItemProcessor(
-        BlobStore(config.blob_root), config.case_id, config.max_text_chars, config.item_timeout
+        BlobStore(config.blob_root),
+        config.case_id,
+        config.max_text_chars,
+        config.item_timeout,
+        load_plugins(list(config.plugins)) + INGESTORS,
     )
+    connection.send(READY)
     while True:
         try:
             task = connection.recv()
@@ -64,6 +72,7 @@ class _Worker:
     connection: Connection
     assigned: deque[Task] = field(default_factory=deque)
     current_since: float = field(default_factory=time.monotonic)
+    ready: bool = False
 
 
 class WorkerPool:
@@ -106,7 +115,7 @@ class WorkerPool:
         """Dispatch queued tasks and yield the results that arrive within ``timeout``."""
         self._dispatch()
         by_connection = {id(worker.connection): worker for worker in self._workers}
-        waiting = [worker.connection for worker in self._workers if worker.assigned]
+        waiting = [w.connection for w in self._workers if w.assigned or not w.ready]
         ready = wait(waiting, timeout) if waiting else []
         for connection in ready:
             worker = by_connection[id(connection)]
@@ -127,22 +136,26 @@ class WorkerPool:
 
     def _drain(self, worker: _Worker) -> Iterator[ItemResult]:
         try:
-            while worker.assigned and worker.connection.poll():
-                result: ItemResult = worker.connection.recv()
-                worker.assigned.popleft()
+            while (worker.assigned or not worker.ready) and worker.connection.poll():
+                result: ItemResult | str = worker.connection.recv()
                 worker.current_since = time.monotonic()
+                if result == READY:
+                    worker.ready = True
+                    continue
+                assert isinstance(result, ItemResult)
+                worker.assigned.popleft()
                 yield result
         except (EOFError, OSError):
             return  # died mid-way; handled by _enforce_limits
 
     def _enforce_limits(self) -> Iterator[ItemResult]:
         now = time.monotonic()
-        limit = self.config.item_timeout + KILL_GRACE_SECONDS
+        limit = self.config.item_timeout + self.config.kill_grace
         for index, worker in enumerate(self._workers):
             if not worker.process.is_alive():
                 yield from self._drain(worker)
                 reason = _death_reason(worker.process)
-            elif worker.assigned and now - worker.current_since > limit:
+            elif worker.ready and worker.assigned and now - worker.current_since > limit:
                 reason = f"time limit of {self.config.item_timeout:g} s exceeded; parser killed"
                 _kill(worker.process)
             else:

@@ -35,12 +35,18 @@ class ItemProcessor:
     """Per-process state: the blob store and the settings an item needs."""
 
     def __init__(
-        self, blobs: BlobStore, case_id: str, max_text_chars: int, item_timeout: float
+        self,
+        blobs: BlobStore,
+        case_id: str,
+        max_text_chars: int,
+        item_timeout: float,
+        ingestors: list[type[Ingestor]] | None = None,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
         self.max_text_chars = max_text_chars
         self.item_timeout = item_timeout
+        self.ingestors = ingestors if ingestors is not None else list(INGESTORS)
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -104,9 +110,9 @@ class ItemProcessor:
         return StoredBlob(task.digests, head, content, created=False)
 
     def _run_ingestors(self, task: Task, source: Source, result: ItemResult) -> None:
-        registered: list[type[Ingestor]] = INGESTORS
+        registered = self.ingestors
         if task.only_formats:
-            registered = [cls for cls in INGESTORS if cls.name in task.only_formats]
+            registered = [cls for cls in registered if cls.name in task.only_formats]
         for ingestor_class in candidates(registered, source):
             sink = Sink(self.case_id, task.item_id, self.max_text_chars)
             result.format = ingestor_class.name

@@ -274,7 +274,7 @@ class ItemService(Service):
 
 
 def resolve_item(connection: Connection, case_id: str, item_ref: str) -> Row[Any]:
-    """An item by id, or by a SHA-256 prefix that names exactly one item of the case."""
+    """An item by id, or by a prefix of its id or SHA-256 that names exactly one item."""
     ref = item_ref.strip().lower()
     if len(ref) < 6 or any(c not in "0123456789abcdef" for c in ref):
         raise InvalidInput(f"{item_ref!r} is neither an item id nor a SHA-256 prefix (6+ hex)")
@@ -286,7 +286,10 @@ def resolve_item(connection: Connection, case_id: str, item_ref: str) -> Row[Any
             return row
     matches = connection.execute(
         select(items)
-        .where(items.c.case_id == case_id, items.c.sha256.startswith(ref))
+        .where(
+            items.c.case_id == case_id,
+            items.c.id.startswith(ref) | items.c.sha256.startswith(ref),
+        )
         .limit(3)
     ).all()
     if not matches:

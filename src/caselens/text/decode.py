@@ -15,6 +15,7 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+WESTERN_PREFERENCE = ("cp1252", "latin_1", "iso8859_15")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
@@ -39,10 +40,22 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8", True)
     except UnicodeDecodeError:
         pass
-    best = from_bytes(data[: 1 << 20]).best()
-    if best is not None and best.encoding:
-        return Decoded(data.decode(best.encoding, errors="replace"), best.encoding, False)
-    return Decoded(data.decode("latin-1"), "latin-1", False)
+    encoding = _guess_encoding(data[: 1 << 20])
+    return Decoded(data.decode(encoding, errors="replace"), encoding, False)
+
+
+def _guess_encoding(sample: bytes) -> str:
+    matches = list(from_bytes(sample))
+    if not matches:
+        return "cp1252"
+    best = min(matches, key=lambda m: (m.chaos, -m.coherence))
+    # Single-byte code pages often fit equally well; then the commonest one is the
+    # likeliest (Windows-1252 rather than, say, Windows-1250 for Western text).
+    tied = {m.encoding for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)}
+    for preferred in WESTERN_PREFERENCE:
+        if preferred in tied:
+            return preferred
+    return str(best.encoding)
 
 
 def declared_html_charset(head: bytes) -> str | None:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
+
+from caselens.errors import ConfigurationError
 from caselens.ingest.formats.fallback import FallbackIngestor
 from caselens.ingest.formats.text import TextIngestor
 from caselens.ingest.registry import Ingestor
 
 INGESTORS: list[type[Ingestor]] = [TextIngestor, FallbackIngestor]
+
+
+def load_plugins(paths: list[str]) -> list[type[Ingestor]]:
+    """Ingestors named as 'module:Class', registered through the same hook as built-ins."""
+    loaded: list[type[Ingestor]] = []
+    for path in paths:
+        module_name, _, class_name = path.partition(":")
+        try:
+            candidate = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as err:
+            raise ConfigurationError(f"cannot load ingestor plugin {path!r}: {err}") from err
+        if not (isinstance(candidate, type) and issubclass(candidate, Ingestor)):
+            raise ConfigurationError(f"ingestor plugin {path!r} is not an Ingestor class")
+        loaded.append(candidate)
+    return loaded
 
 
 def by_name(name: str) -> type[Ingestor] | None:

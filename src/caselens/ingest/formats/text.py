@@ -27,6 +27,7 @@ class TextIngestor(Ingestor):
             "text/x-log",
             "message/rfc822",
             "application/mbox",
+            "application/x-empty",  # nothing to read, nothing missed
             *HTML_TYPES,
             *TABLE_TYPES,
         }

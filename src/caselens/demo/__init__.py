@@ -1,0 +1,1 @@
+"""The demo case: Operation Tidewater, a fictional investment-fraud investigation."""

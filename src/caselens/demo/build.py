@@ -1,0 +1,64 @@
+"""Build the demo case from the evidence files shipped in the package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from caselens.actor import Actor
+from caselens.errors import InvalidInput
+from caselens.ingest.pipeline import IngestSummary
+from caselens.services import Caselens
+from caselens.services.ingest import Acquisition
+
+EVIDENCE = Path(__file__).resolve().parent / "evidence"
+REFERENCE = "OP-TIDEWATER"
+PURPOSE = "Operation Tidewater: investment fraud investigation (demo)"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoExhibit:
+    folder: str
+    reference: str
+    description: str
+    seized_from: str
+
+
+EXHIBITS = (
+    DemoExhibit("mail", "TW/1", "Mailbox export of victim M. Ellison", "Margaret Ellison"),
+    DemoExhibit("chat", "TW/2", "WhatsApp chat export from the victim's phone", "Margaret Ellison"),
+    DemoExhibit("documents", "TW/3", "Documents provided by victims and banks", "various"),
+    DemoExhibit("bank", "TW/4", "Statement of the suspected mule account", "Northgate Mutual Bank"),
+)
+
+
+def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
+    """Create the demo case if needed and ingest its exhibits (idempotent)."""
+    app.users.init(actor)
+    try:
+        app.cases.create(
+            actor,
+            REFERENCE,
+            "Operation Tidewater: BlueHarbor Capital investment fraud",
+            jurisdiction="GB-ENG",
+            legal_basis="Police and Criminal Evidence Act 1984 (fictional demo)",
+            default_purpose=PURPOSE,
+        )
+    except InvalidInput:
+        pass  # the case exists: the ingest below adds only what is missing
+    summaries = {}
+    seized_at = datetime(2026, 3, 18, 10, 30, tzinfo=UTC)
+    for exhibit in EXHIBITS:
+        acquisition = Acquisition(
+            exhibit=exhibit.reference,
+            description=exhibit.description,
+            seized_by="DC Amira Sandhu",
+            seized_at=seized_at,
+            seized_from=exhibit.seized_from,
+            notes="fictional demo evidence shipped with caselens",
+        )
+        summaries[exhibit.reference] = app.ingest.ingest(
+            actor, REFERENCE, [str(EVIDENCE / exhibit.folder)], acquisition
+        )
+    return summaries

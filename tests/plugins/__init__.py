@@ -1,0 +1,1 @@
+"""Ingestor plugins that misbehave on purpose, loaded by worker processes in tests."""
