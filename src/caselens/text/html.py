@@ -54,8 +54,9 @@ def html_to_text(markup: str) -> tuple[str, str | None]:
     collector.feed(markup)
     collector.close()
     text = "".join(collector.parts)
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" ?\n ?", "\n", text)
+    text = re.sub(r"[ \r\f\v]+", " ", text)
+    text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
+    text = re.sub(r" ?\t[ \t]*", "\t", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     title = " ".join("".join(collector.title_parts).split()) or None
     return text, title
