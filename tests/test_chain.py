@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import rfc8785
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
 from caselens.custody import chain
@@ -41,11 +44,13 @@ def test_intact_chain_verifies_and_record_is_canonical(app: Caselens) -> None:
         first = connection.execute(
             select(log_records).where(log_records.c.chain == CHAIN, log_records.c.seq == 1)
         ).one()
-    body = json.loads(first.record)
-    assert first.record == canonical_json(body).decode()
+    envelope = json.loads(first.record)
+    assert first.record == canonical_json(envelope).decode()
     assert first.hash == sha256_hex(first.record.encode())
-    assert body["prev"] == "0" * 64 and body["seq"] == 1 and body["chain"] == CHAIN
+    assert envelope["prev"] == "0" * 64 and envelope["seq"] == 1 and envelope["chain"] == CHAIN
+    body = envelope["body"]
     assert body["at"].endswith("Z") and body["details"] == {"n": 0, "name": "Hélène"}
+    assert (body["action"], body["actor"], body["item_id"]) == ("acquired", "alice", "item0")
 
 
 def test_edited_record_is_named(app: Caselens) -> None:
@@ -76,16 +81,16 @@ def test_rewrite_with_every_later_hash_recomputed_is_detected(app: Caselens) -> 
         ).all()
         prev = rows[2].prev_hash
         for row in rows[2:]:
-            body = json.loads(row.record)
+            envelope = json.loads(row.record)
             if row.seq == 3:
-                body["actor"] = "mallory"
-            body["prev"] = prev
-            text = canonical_json(body).decode()
+                envelope["body"]["actor"] = "mallory"
+            envelope["prev"] = prev
+            text = canonical_json(envelope).decode()
             new_hash = sha256_hex(text.encode())
             connection.execute(
                 update(log_records)
                 .where(log_records.c.id == row.id)
-                .values(record=text, hash=new_hash, prev_hash=prev, actor=body["actor"])
+                .values(record=text, hash=new_hash, prev_hash=prev, actor=envelope["body"]["actor"])
             )
             prev = new_hash
     report = _verify(app)
@@ -127,3 +132,17 @@ def test_column_changed_beside_the_record_is_detected(app: Caselens) -> None:
         )
     report = _verify(app)
     assert any("column actor is 'mallory'" in p for p in report.problems), report.problems
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_canonical_json_matches_the_reference_implementation(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)

@@ -1,8 +1,9 @@
 """Append-only hash chains stored in ``log_records``, with signed heads in ``chain_heads``.
 
-Each record is the canonical JSON (RFC 8785) of its fields plus its chain name, its
-sequence number and the hash of the record before it; its own hash is the SHA-256 of
-those bytes. The head (last sequence number and hash) is stored apart and signed, so
+Each record is the canonical JSON (RFC 8785) of an envelope
+``{"body": {...}, "chain": name, "prev": hash of the record before, "seq": n}``; its own
+hash is the SHA-256 of those bytes. The body can be serialised ahead of time (by an
+ingest worker, say), so that linking a record into its chain costs one hash. The head (last sequence number and hash) is stored apart and signed, so
 editing a record, deleting one, rewriting a record with every later hash recomputed,
 or cutting off the tail are all detected by :func:`verify_chain`.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from caselens.custody.canonical import canonical_json, format_time, parse_time, sha256_hex
 from caselens.custody.signing import HeadSigner, signature_valid
+from caselens.db.bulk import bulk_insert
 from caselens.db.schema import chain_heads, log_records
 from caselens.db.types import utcnow
 
@@ -47,6 +49,15 @@ class LogEntry:
     actor: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     at: datetime = field(default_factory=utcnow)
+    serialised: bytes | None = None  # canonical body, when prepared ahead of time
+
+    def prepare(self) -> LogEntry:
+        """Serialise the body now (in a worker), so the chain writer only hashes."""
+        self.serialised = canonical_json(self.fields())
+        return self
+
+    def body(self) -> bytes:
+        return self.serialised if self.serialised is not None else canonical_json(self.fields())
 
     def fields(self) -> dict[str, Any]:
         body: dict[str, Any] = {"action": self.action, "at": format_time(self.at)}
@@ -77,12 +88,15 @@ def append(
 ) -> ChainHead:
     """Append entries to a chain inside the caller's transaction and re-sign its head."""
     seq, prev = _lock_head(connection, chain)
+    chain_json = canonical_json(chain)
     rows = []
     for entry in entries:
         seq += 1
-        body = entry.fields()
-        body.update({"chain": chain, "seq": seq, "prev": prev})
-        text = canonical_json(body)
+        # The envelope's keys are already in RFC 8785 order: body, chain, prev, seq.
+        text = b"".join(
+            (b'{"body":', entry.body(), b',"chain":', chain_json, b',"prev":"',
+             prev.encode("ascii"), b'","seq":', str(seq).encode("ascii"), b"}")
+        )
         record_hash = sha256_hex(text)
         rows.append(
             {
@@ -99,8 +113,7 @@ def append(
             }
         )
         prev = record_hash
-    if rows:
-        connection.execute(insert(log_records), rows)
+    bulk_insert(connection, log_records, rows)
     head = ChainHead(chain, seq, prev, signer.key_id, signer.sign(head_message(chain, seq, prev)))
     connection.execute(
         update(chain_heads)
@@ -210,14 +223,18 @@ def _check_record(row: Any, chain: str, prev: str) -> Iterable[str]:
     if row.prev_hash != prev:
         yield "it does not link to the record before it"
     try:
-        body = json.loads(text)
+        envelope = json.loads(text)
     except ValueError:
         yield "its record is not valid JSON"
         return
-    if canonical_json(body).decode("utf-8") != text:
+    if canonical_json(envelope).decode("utf-8") != text:
         yield "its record is not in canonical form"
-    if body.get("chain") != chain or body.get("seq") != row.seq or body.get("prev") != prev:
+    if not isinstance(envelope, dict) or set(envelope) != {"body", "chain", "prev", "seq"}:
+        yield "its record is not a chain envelope"
+        return
+    if envelope["chain"] != chain or envelope["seq"] != row.seq or envelope["prev"] != prev:
         yield "its chain, sequence or link inside the record differ from the stored ones"
+    body = envelope["body"] if isinstance(envelope["body"], dict) else {}
     for name in INDEXED_FIELDS:
         if body.get(name) != getattr(row, name):
             yield f"column {name} is {getattr(row, name)!r} but the record says {body.get(name)!r}"

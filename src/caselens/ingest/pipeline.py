@@ -28,7 +28,7 @@ from caselens.ingest.pool import WorkerConfig, WorkerPool
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.walk import WalkEntry, walk
 from caselens.ingest.writer import Batch, BatchWriter
-from caselens.services.runtime import Runtime
+from caselens.runtime import Runtime
 from caselens.store.hashing import Digests
 
 FINAL_STATES = frozenset({"ingested", "unsupported", "encrypted", "failed", "skipped"})
@@ -161,7 +161,9 @@ class IngestCoordinator:
             if row.state == "pending" and row.sha256:
                 digests = Digests(row.sha256, row.sha1, row.md5, row.size)
                 self._context[row.id] = {**_row_context(row), "case_id": self.job.case_id}
-                tasks.append(Task(row.id, row.name, digests=digests, depth=row.depth))
+                tasks.append(
+                    Task(row.id, row.name, digests=digests, depth=row.depth, actor=self.job.actor)
+                )
                 total_bytes += row.size
         for entry in walk(list(paths)):
             self.summary.files_seen += 1
@@ -175,7 +177,16 @@ class IngestCoordinator:
             if entry.readable:
                 self._context[identifier] = base
                 name = base["name"]
-                tasks.append(Task(identifier, name, source_path=entry.path))
+                acquisition = _acquired_details(base)
+                tasks.append(
+                    Task(
+                        identifier,
+                        name,
+                        source_path=entry.path,
+                        actor=self.job.actor,
+                        acquisition={k: v for k, v in acquisition.items() if v is not None},
+                    )
+                )
                 total_bytes += int(entry.metadata.get("size", 0))
             else:
                 self._record_unread(base, entry)
@@ -241,22 +252,12 @@ class IngestCoordinator:
         else:
             row.update(sha256=None, sha1=None, md5=None, size=None)
         self._batch.put_item(row)
-        if row["parent_id"] is None:
-            self._custody(row, "acquired", _acquired_details(row))
-        self._custody(
-            row,
-            "ingested",
-            {
-                "state": result.state,
-                "format": result.format,
-                "format_version": result.format_version,
-                "mime_type": result.mime_type,
-                "reason": result.error,
-                "pages": len(result.pages),
-                "entities": len(result.entities),
-                "children": len(result.children),
-            },
-        )
+        if result.custody:
+            self._batch.custody.extend(result.custody)
+        else:  # the worker died on this item: the coordinator writes its records
+            if row["parent_id"] is None:
+                self._custody(row, "acquired", _acquired_details(row))
+            self._custody(row, "ingested", {"state": result.state, "reason": result.error})
         for page, text in sorted(result.pages.items()):
             self._batch.texts.append(
                 {"item_id": row["id"], "generation": row["generation"], "page": page,
@@ -314,7 +315,7 @@ class IngestCoordinator:
                 )
                 continue
             self._context[identifier] = row
-            pool.submit(Task(identifier, name, digests=digests, depth=depth))
+            pool.submit(Task(identifier, name, digests=digests, depth=depth, actor=self.job.actor))
             if self.progress:
                 self.progress.grew(1, digests.size)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from caselens.custody.chain import LogEntry
 from caselens.store.hashing import Digests
 
 
@@ -20,6 +21,10 @@ class Task:
     # When set, only these ingestors may run (reprocess --format).
     only_formats: tuple[str, ...] | None = None
     passwords: tuple[str, ...] = ()
+    actor: str | None = None
+    # For items acquired from a source (not derived from another item): what the
+    # "acquired" custody record says besides the hashes.
+    acquisition: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -42,6 +47,7 @@ class ItemResult:
     pages: dict[int, str] = field(default_factory=dict)
     entities: list[dict[str, Any]] = field(default_factory=list)
     children: list[ChildRecord] = field(default_factory=list)
+    custody: list[LogEntry] = field(default_factory=list)  # serialised in the worker
     # A storage failure (disk full) ends the run instead of being recorded on the item.
     fatal: str | None = None
     seconds: float = 0.0

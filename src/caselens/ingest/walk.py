@@ -89,7 +89,8 @@ def source_metadata(info: os.stat_result) -> dict[str, Any]:
         "mode": oct(info.st_mode),
         "uid": info.st_uid,
         "gid": info.st_gid,
-        "inode": info.st_ino,
-        "device": info.st_dev,
+        # As text: inode and device numbers can exceed the integers JSON holds exactly.
+        "inode": str(info.st_ino),
+        "device": str(info.st_dev),
         "size": info.st_size,
     }

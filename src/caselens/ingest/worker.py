@@ -14,6 +14,7 @@ import time
 from types import FrameType
 from typing import Any
 
+from caselens.custody.chain import LogEntry
 from caselens.errors import StorageError
 from caselens.ingest.detect import detect_mime
 from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
@@ -64,6 +65,8 @@ class ItemProcessor:
             result.fatal = err.message
         finally:
             _disarm_alarm()
+        if result.fatal is None:
+            result.custody = custody_entries(self.case_id, task, result)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -148,6 +151,36 @@ class UnreadableFile(Exception):
     pass
 
 
+def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEntry]:
+    """The item's custody records, serialised here so the chain writer only links them."""
+    entries = []
+    digests = result.digests
+    if task.acquisition is not None:
+        details = dict(task.acquisition)
+        if digests is not None:
+            details.update(
+                sha256=digests.sha256, sha1=digests.sha1, md5=digests.md5, size=digests.size
+            )
+        entries.append(_entry("acquired", case_id, task, details))
+    ingested = {
+        "state": result.state,
+        "format": result.format,
+        "format_version": result.format_version,
+        "mime_type": result.mime_type,
+        "reason": result.error,
+        "pages": len(result.pages),
+        "entities": len(result.entities),
+        "children": len(result.children),
+    }
+    entries.append(_entry("ingested", case_id, task, ingested))
+    return entries
+
+
+def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> LogEntry:
+    kept = {key: value for key, value in details.items() if value is not None}
+    return LogEntry(action, case_id, task.item_id, task.actor, kept).prepare()
+
+
 def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: BlobStore) -> None:
     result.warnings.extend(sink.warnings)
     result.pages = sink.pages
@@ -161,10 +194,12 @@ def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:
     entity = sink.make_entity(sink.document_schema)
     entity.id = sink.document_id
-    entity.add("fileName", task.name)
-    entity.add("fileSize", str(source.size))
-    entity.add("mimeType", source.mime_type)
-    entity.add("contentHash", source.digests.sha1)  # FtM's convention: SHA-1
+    # Values caselens produced itself are already clean; FtM's cleaning of MIME types
+    # alone costs more than hashing a small file.
+    entity.add("fileName", task.name, cleaned=True)
+    entity.add("fileSize", str(source.size), cleaned=True)
+    entity.add("mimeType", source.mime_type, cleaned=True)
+    entity.add("contentHash", source.digests.sha1, cleaned=True)  # FtM's convention: SHA-1
     for name, values in sink.document_properties.items():
         entity.add(name, values, quiet=True, cleaned=False)
     data: dict[str, Any] = entity.to_dict()

@@ -13,13 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
-
 from caselens.custody import chain
+from caselens.db.bulk import bulk_insert
 from caselens.db.schema import blobs, entities, item_texts, items
-from caselens.db.upsert import upsert
 from caselens.ingest.superseding import supersede
-from caselens.services.runtime import Runtime
+from caselens.runtime import Runtime
 
 ITEM_UPDATE_COLUMNS = (
     "sha256",
@@ -56,22 +54,30 @@ class Batch:
         self.items[row["id"]] = {**existing, **row} if existing else row
 
 
+ITEM_COLUMNS = tuple(column.name for column in items.columns)
+
+
+def _complete_item(row: dict[str, Any]) -> dict[str, Any]:
+    """Every column present, so one statement fits every row of the batch."""
+    if len(row) == len(ITEM_COLUMNS):
+        return row
+    return {name: row.get(name) for name in ITEM_COLUMNS}
+
+
 def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
     if not batch.items and not batch.custody:
         return
     runtime.blobs.sync()
     with runtime.transaction() as connection:
-        upsert(connection, blobs, list(batch.blobs.values()), ["sha256"])
-        item_rows = list(batch.items.values())
+        bulk_insert(connection, blobs, list(batch.blobs.values()), conflict=["sha256"])
+        item_rows = [_complete_item(row) for row in batch.items.values()]
         # Parents before children: a child's foreign key needs its parent's row.
         item_rows.sort(key=lambda row: row["depth"])
-        upsert(connection, items, item_rows, ["id"], ITEM_UPDATE_COLUMNS)
+        bulk_insert(connection, items, item_rows, conflict=["id"], update=ITEM_UPDATE_COLUMNS)
         if batch.supersede_items:
             supersede(connection, batch.supersede_items)
-        if batch.texts:
-            connection.execute(insert(item_texts), batch.texts)
-        if batch.entities:
-            connection.execute(insert(entities), batch.entities)
+        bulk_insert(connection, item_texts, batch.texts)
+        bulk_insert(connection, entities, batch.entities)
         if batch.custody:
             chain.append(connection, runtime.signer, chain.custody_chain(case_id), batch.custody)
 

@@ -7,7 +7,7 @@ from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
-from caselens.services.runtime import Runtime
+from caselens.runtime import Runtime
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
 

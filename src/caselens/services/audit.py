@@ -52,7 +52,7 @@ def _read(connection: Connection, name: str, limit: int, action: str | None) -> 
     rows = connection.execute(query.order_by(log_records.c.seq.desc()).limit(limit)).all()
     out = []
     for row in reversed(rows):
-        record = json.loads(row.record)
+        record = json.loads(row.record)["body"]
         out.append(
             {
                 "seq": row.seq,

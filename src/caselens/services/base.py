@@ -12,7 +12,7 @@ from caselens.actor import Actor
 from caselens.errors import AccessDenied
 from caselens.services import audit_log
 from caselens.services.access import case_row
-from caselens.services.runtime import Runtime
+from caselens.runtime import Runtime
 
 T = TypeVar("T")
 

@@ -41,9 +41,12 @@ class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.temp_dir = root / "tmp"
+        self._known_dirs: set[str] = set()
 
     def ensure(self) -> None:
-        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        if str(self.temp_dir) not in self._known_dirs:
+            self.temp_dir.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(str(self.temp_dir))
 
     def path_for(self, sha256: str) -> Path:
         if not SHA256_PATTERN.match(sha256):
@@ -73,7 +76,7 @@ class BlobStore:
                             kept = None
                     _write_all(temp, chunk)
             digests = hasher.digests()
-            created = self._commit_temp(temp_name, digests.sha256)
+            created = self._commit_temp(temp_name, digests.sha256, digests.size)
         except OSError as err:
             _remove_quietly(temp_name)
             raise _storage_error(err) from err
@@ -97,12 +100,18 @@ class BlobStore:
             raise _storage_error(err) from err
         return fd, name
 
-    def _commit_temp(self, temp_name: str, sha256: str) -> bool:
-        final = self.path_for(sha256)
-        if final.exists() and final.stat().st_size == Path(temp_name).stat().st_size:
-            _remove_quietly(temp_name)
-            return False
-        final.parent.mkdir(parents=True, exist_ok=True)
+    def _commit_temp(self, temp_name: str, sha256: str, size: int) -> bool:
+        folder = os.path.join(self.root, sha256[:2], sha256[2:4])
+        final = os.path.join(folder, sha256)
+        try:
+            if os.stat(final).st_size == size:
+                _remove_quietly(temp_name)
+                return False
+        except FileNotFoundError:
+            pass
+        if folder not in self._known_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._known_dirs.add(folder)
         os.chmod(temp_name, 0o444)  # evidence is never edited in place
         os.replace(temp_name, final)
         return True
