@@ -28,7 +28,7 @@ def test_put_stores_once_under_sha256_with_all_digests(tmp_path: Path) -> None:
     assert first.digests.size == len(data)
     assert first.created and not second.created
     path = store.path_for(sha256)
-    assert path == tmp_path / "blobs" / sha256[:2] / sha256[2:4] / sha256
+    assert path == tmp_path / "blobs" / sha256[:2] / sha256
     assert path.read_bytes() == data
     assert not (path.stat().st_mode & 0o222), "blobs are read-only"
     assert list(store.temp_dir.iterdir()) == []

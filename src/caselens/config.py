@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     item_memory_mb: int = Field(
         default=2048, ge=64, description="address-space limit of a parser process, MiB"
     )
-    batch_size: int = Field(default=1000, ge=1, description="items per database transaction")
-    batch_seconds: float = Field(default=2.0, gt=0, description="longest wait before a commit")
+    batch_size: int = Field(default=2000, ge=1, description="items per database transaction")
+    batch_seconds: float = Field(default=5.0, gt=0, description="longest wait before a commit")
     kill_grace: float = Field(
         default=10.0, ge=0, description="seconds past item_timeout before a parser is killed"
     )

@@ -1,9 +1,12 @@
-"""A pool of worker processes that survives its workers: hung or dead ones are replaced.
+"""Worker processes that parse items and commit their own batches, and survive their parsers.
 
-A plain ProcessPoolExecutor breaks for good when one worker dies, so the pool here keeps
-one pipe per worker and knows which task each worker is on. A worker that overruns the
-item time limit (plus grace) is killed; the task it was on is reported as failed with the
-reason, the tasks queued behind it go to the next worker, and a new worker takes its place.
+Each worker reads tasks from its pipe, processes them, and commits the results in
+batches (items, blobs, text, entities and custody records in one transaction), then
+tells the coordinator which items are committed and which children they produced.
+The coordinator watches the item each worker is on through shared memory: a worker
+that overruns the time limit (plus grace) is killed, the item it was on is reported
+as failed, and its tasks not yet committed go to the next worker. A plain
+ProcessPoolExecutor breaks for good when one worker dies; this pool replaces it.
 """
 
 from __future__ import annotations
@@ -15,73 +18,198 @@ import resource
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from pathlib import Path
+from typing import Any
 
+from caselens.config import Settings
 from caselens.ingest.formats import INGESTORS, load_plugins
+from caselens.ingest.rows import Outcome, record_result
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.worker import ItemProcessor
-from caselens.store.blobs import BlobStore
+from caselens.ingest.writer import Batch, commit_batch
+from caselens.runtime import Runtime
 
-READY = "ready"  # sent once by a worker when it can take work: its first clock starts then
-PREFETCH = 32  # tasks queued per worker, so a worker never waits for the coordinator
+# Tasks sent to a worker and not yet taken up: enough that it never waits for the
+# coordinator, few enough that the pipe never fills (a full pipe both ways would deadlock).
+PREFETCH = 32
+REFILL_EVERY = PREFETCH // 2
+IDLE_COMMIT_SECONDS = 0.05
+PRELOAD = ["caselens.ingest.pool", "caselens.ingest.worker", "caselens.ingest.formats"]
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    blob_root: Path
+    settings: Settings
     case_id: str
-    max_text_chars: int
-    item_timeout: float
-    memory_limit_bytes: int
-    kill_grace: float = 10.0
-    plugins: tuple[str, ...] = ()
 
 
-def _worker_main(config: WorkerConfig, connection: Connection) -> None:
-    # The coordinator handles Ctrl-C; workers end when their pipe closes or they are told to.
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A worker's report after a commit: the items saved and the children to process."""
+
+    outcomes: list[Outcome]
+    children: list[Task]
+
+
+@dataclass(frozen=True, slots=True)
+class Fatal:
+    """A worker could not save its work (disk full, database error): the run must stop."""
+
+    message: str
+
+
+def _worker_main(
+    config: WorkerConfig,
+    connection: Connection,
+    started: Any,
+    current: Any,
+    taken: Any,
+    stopping: Any,
+) -> None:
+    # The coordinator handles Ctrl-C and tells workers to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    settings = config.settings
+    limit = settings.item_memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(
-            resource.RLIMIT_AS, (config.memory_limit_bytes, config.memory_limit_bytes)
-        )
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    runtime = Runtime(settings)
     processor = ItemProcessor(
-        BlobStore(config.blob_root),
+        runtime.blobs,
         config.case_id,
-        config.max_text_chars,
-        config.item_timeout,
-        load_plugins(list(config.plugins)) + INGESTORS,
+        settings.max_text_chars,
+        settings.item_timeout,
+        load_plugins(settings.ingestor_plugins) + INGESTORS,
     )
-    connection.send(READY)
-    while True:
+    loop = _WorkerLoop(
+        runtime, processor, config.case_id, connection, started, current, stopping, taken
+    )
+    loop.run()
+
+
+class _WorkerLoop:
+    def __init__(
+        self,
+        runtime: Runtime,
+        processor: ItemProcessor,
+        case_id: str,
+        connection: Connection,
+        started: Any,
+        current: Any,
+        stopping: Any,
+        taken: Any,
+    ) -> None:
+        self.runtime = runtime
+        self.taken = taken  # shared: how many tasks this worker has received
+        self.current = current  # shared: sequence number of the task being processed
+        self.stopping = stopping
+        self.processor = processor
+        self.case_id = case_id
+        self.connection = connection
+        self.started = started  # shared: when the current item began, 0.0 when idle
+        self.batch = Batch()
+        self.outcomes: list[Outcome] = []
+        self.children: list[Task] = []
+        self.batch_opened = 0.0
+
+    def run(self) -> None:
+        settings = self.runtime.settings
         try:
-            task = connection.recv()
-        except (EOFError, OSError):
+            self.connection.send("ready")
+            while True:
+                if self.outcomes:
+                    # Commit a full batch, an old one, or whatever is done when no more
+                    # work is coming (the coordinator keeps the pipe filled while it has any).
+                    due = settings.batch_seconds - (time.monotonic() - self.batch_opened)
+                    if (
+                        len(self.outcomes) >= settings.batch_size
+                        or due <= 0
+                        or not self.connection.poll(min(IDLE_COMMIT_SECONDS, due))
+                    ):
+                        self._commit()
+                        continue
+                task = self.connection.recv()
+                self.taken.value += 1
+                if self.taken.value % REFILL_EVERY == 0:
+                    self.connection.send("more")  # wakes the coordinator to refill the pipe
+                if task is None:
+                    self._commit()
+                    return
+                self._process(task)
+                if self.stopping.is_set():
+                    self._commit()
+                    return
+        except (EOFError, BrokenPipeError):
             return
-        if task is None:
+        except Exception as err:  # noqa: BLE001 - reported, then this worker ends
+            with contextlib.suppress(OSError):
+                self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
+
+    def _process(self, task: Task) -> None:
+        self.current.value = task.seq
+        self.started.value = time.monotonic()
+        result = self.processor.process(task)
+        self.started.value = 0.0
+        if result.fatal:
+            self._commit()  # what was done before the failure is still good
+            raise _WorkerFatal(result.fatal)
+        if not self.outcomes:
+            self.batch_opened = time.monotonic()
+        outcome, children = record_result(self.batch, task, result, self.case_id)
+        self.outcomes.append(outcome)
+        self.children.extend(children)
+
+    def _commit(self) -> None:
+        if not self.outcomes:
             return
-        connection.send(processor.process(task))
+        commit_batch(self.runtime, self.case_id, self.batch)
+        self.connection.send(Committed(self.outcomes, self.children))
+        self.batch = Batch()
+        self.outcomes = []
+        self.children = []
+
+
+class _WorkerFatal(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(slots=True)
 class _Worker:
     process: BaseProcess
     connection: Connection
-    assigned: deque[Task] = field(default_factory=deque)
-    current_since: float = field(default_factory=time.monotonic)
+    started: Any
+    current: Any
+    taken: Any
+    assigned: deque[Task] = field(default_factory=deque)  # sent, not yet committed
+    sent: int = 0
     ready: bool = False
+
+
+@dataclass(slots=True)
+class PoolEvent:
+    """What the coordinator hears from the pool."""
+
+    committed: list[Outcome] = field(default_factory=list)
+    children: list[Task] = field(default_factory=list)
+    failed: list[tuple[Task, ItemResult]] = field(default_factory=list)  # no worker saved
+    fatal: str | None = None
 
 
 class WorkerPool:
     def __init__(self, size: int, config: WorkerConfig) -> None:
         self.size = size
         self.config = config
-        self._context = multiprocessing.get_context("spawn")
+        # A fork server that has imported the parsers once hands out new workers in
+        # milliseconds, without copying the coordinator's threads or database handles.
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(PRELOAD)
         self._queue: deque[Task] = deque()
         self._workers: list[_Worker] = []
+        self._stopping = self._context.Event()
+        self._next_seq = 1
         self.replaced = 0
 
     def __enter__(self) -> WorkerPool:
@@ -93,12 +221,17 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
+        started = self._context.Value("d", 0.0, lock=False)
+        current = self._context.Value("q", 0, lock=False)
+        taken = self._context.Value("q", 0, lock=False)
         process = self._context.Process(
-            target=_worker_main, args=(self.config, child_end), daemon=True
+            target=_worker_main,
+            args=(self.config, child_end, started, current, taken, self._stopping),
+            daemon=True,
         )
         process.start()
         child_end.close()
-        return _Worker(process, parent_end)
+        return _Worker(process, parent_end, started, current, taken)
 
     def submit(self, task: Task) -> None:
         self._queue.append(task)
@@ -107,80 +240,109 @@ class WorkerPool:
     def busy(self) -> bool:
         return bool(self._queue) or any(worker.assigned for worker in self._workers)
 
-    @property
-    def outstanding(self) -> int:
-        return len(self._queue) + sum(len(worker.assigned) for worker in self._workers)
-
-    def results(self, timeout: float) -> Iterator[ItemResult]:
-        """Dispatch queued tasks and yield the results that arrive within ``timeout``."""
+    def poll(self, timeout: float) -> PoolEvent:
+        """Dispatch queued tasks and collect what the workers report within ``timeout``."""
+        event = PoolEvent()
         self._dispatch()
         by_connection = {id(worker.connection): worker for worker in self._workers}
         waiting = [w.connection for w in self._workers if w.assigned or not w.ready]
-        ready = wait(waiting, timeout) if waiting else []
-        for connection in ready:
-            worker = by_connection[id(connection)]
-            yield from self._drain(worker)
-        yield from self._enforce_limits()
+        for connection in wait(waiting, timeout) if waiting else []:
+            self._drain(by_connection[id(connection)], event)
+        self._enforce_limits(event)
+        return event
 
     def _dispatch(self) -> None:
         for worker in self._workers:
-            while self._queue and len(worker.assigned) < PREFETCH:
-                task = self._queue.popleft()
-                if not worker.assigned:
-                    worker.current_since = time.monotonic()
+            while worker.ready and self._queue and worker.sent - worker.taken.value < PREFETCH:
+                task = replace(self._queue.popleft(), seq=self._next_seq)
+                self._next_seq += 1
                 worker.assigned.append(task)
+                worker.sent += 1
                 try:
                     worker.connection.send(task)
-                except (BrokenPipeError, OSError):
+                except OSError:
                     break  # the worker died; _enforce_limits reports and replaces it
 
-    def _drain(self, worker: _Worker) -> Iterator[ItemResult]:
+    def _drain(self, worker: _Worker, event: PoolEvent) -> None:
         try:
-            while (worker.assigned or not worker.ready) and worker.connection.poll():
-                result: ItemResult | str = worker.connection.recv()
-                worker.current_since = time.monotonic()
-                if result == READY:
-                    worker.ready = True
+            while worker.connection.poll():
+                message = worker.connection.recv()
+                if message == "more":
                     continue
-                assert isinstance(result, ItemResult)
-                worker.assigned.popleft()
-                yield result
+                if message == "ready":
+                    worker.ready = True
+                elif isinstance(message, Committed):
+                    done = {outcome.item_id for outcome in message.outcomes}
+                    worker.assigned = deque(t for t in worker.assigned if t.item_id not in done)
+                    event.committed.extend(message.outcomes)
+                    event.children.extend(message.children)
+                elif isinstance(message, Fatal):
+                    event.fatal = message.message
         except (EOFError, OSError):
             return  # died mid-way; handled by _enforce_limits
 
-    def _enforce_limits(self) -> Iterator[ItemResult]:
+    def _enforce_limits(self, event: PoolEvent) -> None:
+        settings = self.config.settings
+        limit = settings.item_timeout + settings.kill_grace
         now = time.monotonic()
-        limit = self.config.item_timeout + self.config.kill_grace
         for index, worker in enumerate(self._workers):
+            started = worker.started.value
             if not worker.process.is_alive():
-                yield from self._drain(worker)
+                self._drain(worker, event)
                 reason = _death_reason(worker.process)
-            elif worker.ready and worker.assigned and now - worker.current_since > limit:
-                reason = f"time limit of {self.config.item_timeout:g} s exceeded; parser killed"
+            elif started and now - started > limit:
+                reason = f"time limit of {settings.item_timeout:g} s exceeded; parser killed"
                 _kill(worker.process)
+                self._drain(worker, event)
             else:
                 continue
-            if worker.assigned:
-                task = worker.assigned.popleft()
-                yield ItemResult(item_id=task.item_id, state="failed", error=reason)
-                self._queue.extendleft(reversed(worker.assigned))
+            self._recover(worker, reason, event)
             worker.connection.close()
             self._workers[index] = self._start()
             self.replaced += 1
+
+    def _recover(self, worker: _Worker, reason: str, event: PoolEvent) -> None:
+        """The task a dead worker was on failed; its other uncommitted tasks run again."""
+        if event.fatal or not worker.assigned:
+            return
+        # The shared sequence number names the task the worker was on, unless it was
+        # between items (then nothing is blamed and everything runs again).
+        if worker.started.value:
+            on = worker.current.value
+            culprit = next((t for t in worker.assigned if t.seq == on), None)
+            if culprit is not None:
+                worker.assigned.remove(culprit)
+                failure = ItemResult(culprit.item_id, "failed", error=reason)
+                event.failed.append((culprit, failure))
+        self._queue.extendleft(reversed(worker.assigned))
+        worker.assigned.clear()
 
     def close(self, kill: bool = False) -> None:
         for worker in self._workers:
             if kill:
                 _kill(worker.process)
                 continue
-            with contextlib.suppress(OSError, BrokenPipeError):
+            with contextlib.suppress(OSError):
                 worker.connection.send(None)
         for worker in self._workers:
-            worker.process.join(timeout=5)
+            worker.process.join(timeout=30)
             if worker.process.is_alive():
                 _kill(worker.process)
             worker.connection.close()
         self._workers = []
+
+    def stop(self) -> PoolEvent:
+        """Ask every worker to commit what it has and stop; collect their last reports."""
+        event = PoolEvent()
+        self._queue.clear()
+        self._stopping.set()
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in self._workers:
+            worker.process.join(timeout=60)
+            self._drain(worker, event)
+        return event
 
 
 def _kill(process: BaseProcess) -> None:

@@ -1,4 +1,4 @@
-"""Turns item results into rows and commits them in batches, in a thread of its own.
+"""Batches of rows and their commit: one batch, one transaction.
 
 One batch is one transaction: blobs, items, text, entities and the custody records of
 those items commit together or not at all, after the blobs they name are flushed to
@@ -8,8 +8,6 @@ chain head per batch rather than per file.
 
 from __future__ import annotations
 
-import queue
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,37 +78,3 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
         bulk_insert(connection, entities, batch.entities)
         if batch.custody:
             chain.append(connection, runtime.signer, chain.custody_chain(case_id), batch.custody)
-
-
-class BatchWriter:
-    """Commits batches in a background thread; the first failure stops it and is kept."""
-
-    def __init__(self, runtime: Runtime, case_id: str) -> None:
-        self.runtime = runtime
-        self.case_id = case_id
-        self.error: BaseException | None = None
-        self.committed_items = 0
-        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, name="caselens-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, batch: Batch) -> None:
-        if self.error is None:
-            self._queue.put(batch)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while True:
-            batch = self._queue.get()
-            if batch is None:
-                return
-            if self.error is not None:
-                continue  # drain without writing after a failure
-            try:
-                commit_batch(self.runtime, self.case_id, batch)
-                self.committed_items += len(batch)
-            except BaseException as err:  # noqa: BLE001 - handed to the coordinator
-                self.error = err

@@ -44,14 +44,20 @@ class BlobStore:
         self._known_dirs: set[str] = set()
 
     def ensure(self) -> None:
-        if str(self.temp_dir) not in self._known_dirs:
-            self.temp_dir.mkdir(parents=True, exist_ok=True)
-            self._known_dirs.add(str(self.temp_dir))
+        """Create the temporary area and the 256 fan-out directories once."""
+        if str(self.temp_dir) in self._known_dirs:
+            return
+        self.temp_dir.mkdir(parents=True, exist_ok=True)
+        for index in range(256):
+            os.makedirs(self.root / f"{index:02x}", exist_ok=True)
+        self._known_dirs.add(str(self.temp_dir))
 
     def path_for(self, sha256: str) -> Path:
         if not SHA256_PATTERN.match(sha256):
             raise NotFound(f"not a SHA-256 digest: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        # One level of 256 directories, as git does: creating a directory per new blob
+        # (two levels) costs more than hashing a small file.
+        return self.root / sha256[:2] / sha256
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
@@ -101,17 +107,13 @@ class BlobStore:
         return fd, name
 
     def _commit_temp(self, temp_name: str, sha256: str, size: int) -> bool:
-        folder = os.path.join(self.root, sha256[:2], sha256[2:4])
-        final = os.path.join(folder, sha256)
+        final = os.path.join(self.root, sha256[:2], sha256)
         try:
             if os.stat(final).st_size == size:
                 _remove_quietly(temp_name)
                 return False
         except FileNotFoundError:
             pass
-        if folder not in self._known_dirs:
-            os.makedirs(folder, exist_ok=True)
-            self._known_dirs.add(folder)
         os.chmod(temp_name, 0o444)  # evidence is never edited in place
         os.replace(temp_name, final)
         return True

@@ -1,0 +1,127 @@
+"""Ingest throughput against a floor measured in the same run.
+
+Ingests the unpacked Enron maildir (many small files) and the document folder (larger
+files) of ../shared/corpus into fresh installations, with 1 and 2 workers, and compares
+files/s and MB/s with the floor: reading and SHA-256-hashing the same files with no
+database (``sha256sum`` run by ``xargs -P`` with as many processes as workers).
+Medians of --repeat runs are reported, with their ratio to the floor.
+
+    python benchmarks/ingest.py [--repeat 3] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+CASELENS = [sys.executable, "-m", "caselens"]
+
+
+def count_files(root: Path) -> tuple[int, int]:
+    files = size = 0
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(folder, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                files += 1
+                size += os.path.getsize(path)
+    return files, size
+
+
+def floor_seconds(root: Path, workers: int) -> float:
+    """Read and SHA-256-hash every file, no database: the least any ingest must do."""
+    started = time.perf_counter()
+    find = subprocess.Popen(["find", str(root), "-type", "f", "-print0"], stdout=subprocess.PIPE)
+    subprocess.run(
+        ["xargs", "-0", "-P", str(workers), "-n", "500", "sha256sum"],
+        stdin=find.stdout,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    find.wait()
+    return time.perf_counter() - started
+
+
+def ingest_seconds(root: Path, workers: int, scratch: Path) -> dict[str, float]:
+    home = Path(tempfile.mkdtemp(dir=scratch, prefix="home-"))
+    env = {**os.environ, "CASELENS_HOME": str(home)}
+    env.pop("CASELENS_DATABASE_URL", None)
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [*CASELENS, *args], env=env, check=True, capture_output=True, text=True
+    )
+    run("init")
+    run("case", "create", "BENCH", "--title", "benchmark", "--default-purpose", "benchmark")
+    started = time.perf_counter()
+    out = run("ingest", "BENCH", str(root), "--workers", str(workers), "--json").stdout
+    wall = time.perf_counter() - started
+    summary = json.loads(out)
+    subprocess.run(["rm", "-rf", str(home)], check=True)
+    return {"seconds": summary["seconds"], "wall": wall, "processed": summary["processed"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", default="1,2")
+    options = parser.parse_args()
+    if not CORPUS.is_dir():
+        sys.exit(f"corpus not found at {CORPUS}")
+    worker_counts = [int(w) for w in options.workers.split(",")]
+    scratch = Path(tempfile.mkdtemp(prefix="caselens-bench-"))
+    enron = scratch / "enron"
+    with tarfile.open(CORPUS / "mail" / "enron-maildir-a.tar.gz") as archive:
+        archive.extractall(enron, filter="data")
+    data_sets = {"enron maildir": enron, "documents": CORPUS / "documents"}
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    results = []
+    for label, root in data_sets.items():
+        files, size = count_files(root)
+        floor_seconds(root, 1)  # warm the page cache for both sides
+        for workers in worker_counts:
+            floors = [floor_seconds(root, workers) for _ in range(options.repeat)]
+            runs = [ingest_seconds(root, workers, scratch) for _ in range(options.repeat)]
+            seconds = statistics.median(r["seconds"] for r in runs)
+            floor = statistics.median(floors)
+            row = {
+                "data": label,
+                "files": files,
+                "megabytes": round(size / 1e6, 1),
+                "workers": workers,
+                "files_per_s": round(files / seconds, 1),
+                "mb_per_s": round(size / 1e6 / seconds, 2),
+                "floor_files_per_s": round(files / floor, 1),
+                "floor_mb_per_s": round(size / 1e6 / floor, 2),
+                "floor_ratio": round(seconds / floor, 2),
+                "runs_seconds": [round(r["seconds"], 2) for r in runs],
+            }
+            results.append(row)
+            print(
+                f"{label:14} workers={workers}: {row['files_per_s']:8,.0f} files/s "
+                f"{row['mb_per_s']:7.2f} MB/s | floor {row['floor_files_per_s']:9,.0f} files/s "
+                f"{row['floor_mb_per_s']:7.1f} MB/s | {row['floor_ratio']}x the floor's time "
+                f"(runs {row['runs_seconds']})"
+            )
+    for label in data_sets:
+        by_workers = {r["workers"]: r for r in results if r["data"] == label}
+        if 1 in by_workers and 2 in by_workers:
+            speedup = by_workers[2]["files_per_s"] / by_workers[1]["files_per_s"]
+            print(f"{label}: speed-up from 1 to 2 workers {speedup:.2f}x")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "ingest.json").write_text(json.dumps(results, indent=2))
+    subprocess.run(["rm", "-rf", str(scratch)], check=True)
+
+
+if __name__ == "__main__":
+    main()
