@@ -78,7 +78,7 @@ def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None) 
     assert custody == 2 * FILES
     report = app.verify.verify(ADMIN, "C")
     assert report.ok, report.problems
-    leftovers = list((settings.blob_root / "tmp").iterdir())
+    leftovers = [p for p in (settings.blob_root / "tmp").rglob("*") if p.is_file()]
     assert leftovers == []
     app.close()
 
@@ -103,7 +103,7 @@ def test_disk_full_aborts_cleanly_and_resumes(tmp_path: Path, database_url: str 
 
         with pytest.raises(StorageError, match="full"):
             app.ingest.ingest(ADMIN, "C", [str(source)])
-        assert list((settings.blob_root / "tmp").iterdir()) == []
+        assert [p for p in (settings.blob_root / "tmp").rglob("*") if p.is_file()] == []
         report = app.verify.verify(ADMIN, "C")
         assert report.ok, report.problems
         subprocess.run(["mount", "-o", "remount,size=64m", str(home)], check=True)

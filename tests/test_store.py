@@ -31,7 +31,7 @@ def test_put_stores_once_under_sha256_with_all_digests(tmp_path: Path) -> None:
     assert path == tmp_path / "blobs" / sha256[:2] / sha256
     assert path.read_bytes() == data
     assert not (path.stat().st_mode & 0o222), "blobs are read-only"
-    assert list(store.temp_dir.iterdir()) == []
+    assert [p for p in store.temp_dir.rglob("*") if p.is_file()] == []
 
 
 @settings(max_examples=40, deadline=None)
@@ -72,15 +72,17 @@ def test_failed_write_leaves_no_partial_blob(tmp_path: Path) -> None:
 
     with pytest.raises(StorageError, match="disk is full"):
         store.put_stream(FailingStream())  # type: ignore[arg-type]
-    assert list(store.temp_dir.iterdir()) == []
+    assert [p for p in store.temp_dir.rglob("*") if p.is_file()] == []
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_stale_temp_files_of_dead_processes_are_removed(tmp_path: Path) -> None:
     store = BlobStore(tmp_path)
     store.ensure()
-    dead = store.temp_dir / "incoming-999999999-abcd"
-    mine = store.temp_dir / f"incoming-{os.getpid()}-abcd"
+    (store.temp_dir / "incoming-999999999").mkdir()
+    (store.temp_dir / f"incoming-{os.getpid()}").mkdir()
+    dead = store.temp_dir / "incoming-999999999" / "1-abcd"
+    mine = store.temp_dir / f"incoming-{os.getpid()}" / "1-abcd"
     dead.write_bytes(b"half")
     mine.write_bytes(b"in progress")
     assert store.remove_stale_temp_files() == 1

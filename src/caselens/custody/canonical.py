@@ -32,24 +32,27 @@ def canonical_json(value: Any) -> bytes:
 
 
 def _plain(value: Any) -> bool:
-    if isinstance(value, str):
-        return True
-    if value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if isinstance(value, dict):
-        return all(
-            isinstance(key, str) and _bmp_low(key) and _plain(item) for key, item in value.items()
-        )
-    if isinstance(value, list | tuple):
-        return all(_plain(item) for item in value)
-    return False
-
-
-def _bmp_low(key: str) -> bool:
-    # Code-point order equals UTF-16 order unless a key holds U+E000 or above.
-    return key.isascii() or max(key) < "\ue000"
+    """True when the C encoder's output is already the RFC 8785 form of ``value``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is dict:
+            for key, member in item.items():
+                # Code-point order equals UTF-16 order unless a key holds U+E000 or above.
+                if type(key) is not str or (not key.isascii() and max(key) >= "\ue000"):
+                    return False
+                stack.append(member)
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 def sha256_hex(data: bytes) -> str:
@@ -60,7 +63,8 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds, e.g. ``2026-11-26T15:04:05.123456Z``."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime in a log record")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_time(text: str) -> datetime:

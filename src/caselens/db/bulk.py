@@ -9,6 +9,7 @@ way SQLAlchemy would store them, so rows read back through SQLAlchemy unchanged.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -45,10 +46,19 @@ def bulk_insert(
         else:
             sql += "DO NOTHING"
     converters = [_converter(table.c[name].type, dialect) for name in columns]
-    parameters = [
-        tuple(convert(row[name]) for convert, name in zip(converters, columns, strict=True))
-        for row in rows
-    ]
+    # Only the columns that need converting are touched row by row.
+    converted = [(i, c) for i, c in enumerate(converters) if c is not _same]
+    getter = operator.itemgetter(*columns)
+    parameters = []
+    for row in rows:
+        values = getter(row)
+        if len(columns) == 1:
+            values = (values,)
+        if converted:
+            values = list(values)
+            for index, convert in converted:
+                values[index] = convert(values[index])
+        parameters.append(tuple(values))
     connection.exec_driver_sql(sql, parameters)  # type: ignore[arg-type]
 
 
@@ -66,7 +76,7 @@ def _sqlite_time(value: datetime | None) -> str | None:
     if value is None:
         return None
     # The text form SQLAlchemy's SQLite DATETIME type writes and parses.
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _aware_time(value: datetime | None) -> datetime | None:

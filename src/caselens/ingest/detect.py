@@ -40,7 +40,7 @@ _MAIL_HEADER = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _MBOX = re.compile(rb"^From \S+ .*\d{4}\r?$", re.MULTILINE)
-_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 
 _local = threading.local()
 
@@ -51,7 +51,9 @@ def looks_like_text(head: bytes) -> bool:
         return True
     if b"\x00" in head:
         return False
-    return len(_CONTROL.findall(head[:8192])) <= max(1, len(head[:8192]) // 200)
+    sample = head[:8192]
+    controls = len(sample) - len(sample.translate(None, CONTROL_BYTES))
+    return controls <= max(1, len(sample) // 200)
 
 
 def detect_mime(head: bytes, extension: str) -> str:

@@ -16,8 +16,10 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
@@ -60,14 +62,17 @@ class Fatal:
     message: str
 
 
-def _worker_main(
-    config: WorkerConfig,
-    connection: Connection,
-    started: Any,
-    current: Any,
-    taken: Any,
-    stopping: Any,
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Shared:
+    """Values a worker shares with the coordinator, which reads them to enforce limits."""
+
+    started: Any  # when the current item began (monotonic clock), 0.0 between items
+    current: Any  # sequence number of the task being processed
+    taken: Any  # how many tasks the worker has taken from its pipe
+    stopping: Any  # set by the coordinator: finish the current item, commit, stop
+
+
+def _worker_main(config: WorkerConfig, connection: Connection, shared: _Shared) -> None:
     # The coordinator handles Ctrl-C and tells workers to stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     settings = config.settings
@@ -75,6 +80,9 @@ def _worker_main(
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     runtime = Runtime(settings)
+    # The commit thread releases the GIL around every row it writes; a short switch
+    # interval keeps it from queueing behind the parser thread for 5 ms each time.
+    sys.setswitchinterval(0.0002)
     processor = ItemProcessor(
         runtime.blobs,
         config.case_id,
@@ -82,77 +90,81 @@ def _worker_main(
         settings.item_timeout,
         load_plugins(settings.ingestor_plugins) + INGESTORS,
     )
-    loop = _WorkerLoop(
-        runtime, processor, config.case_id, connection, started, current, stopping, taken
-    )
-    loop.run()
+    _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 
 
 class _WorkerLoop:
+    """Process tasks; commit batches in a second thread so parsing never waits on a flush.
+
+    At most one commit is in flight: the next batch is handed over only when the one
+    before has committed and been reported, so reports reach the coordinator in order.
+    """
+
     def __init__(
         self,
         runtime: Runtime,
         processor: ItemProcessor,
         case_id: str,
         connection: Connection,
-        started: Any,
-        current: Any,
-        stopping: Any,
-        taken: Any,
+        shared: _Shared,
     ) -> None:
         self.runtime = runtime
-        self.taken = taken  # shared: how many tasks this worker has received
-        self.current = current  # shared: sequence number of the task being processed
-        self.stopping = stopping
         self.processor = processor
         self.case_id = case_id
         self.connection = connection
-        self.started = started  # shared: when the current item began, 0.0 when idle
+        self.shared = shared
         self.batch = Batch()
         self.outcomes: list[Outcome] = []
         self.children: list[Task] = []
         self.batch_opened = 0.0
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
+        self.in_flight: tuple[Future[None], Committed] | None = None
 
     def run(self) -> None:
         settings = self.runtime.settings
         try:
             self.connection.send("ready")
             while True:
-                if self.outcomes:
-                    # Commit a full batch, an old one, or whatever is done when no more
-                    # work is coming (the coordinator keeps the pipe filled while it has any).
-                    due = settings.batch_seconds - (time.monotonic() - self.batch_opened)
-                    if (
-                        len(self.outcomes) >= settings.batch_size
-                        or due <= 0
-                        or not self.connection.poll(min(IDLE_COMMIT_SECONDS, due))
-                    ):
-                        self._commit()
-                        continue
+                self._reap()
+                if self.outcomes and (
+                    len(self.outcomes) >= settings.batch_size
+                    or time.monotonic() - self.batch_opened >= settings.batch_seconds
+                ):
+                    self._commit()
+                    continue
+                pending = self.outcomes or self.in_flight
+                if not self.connection.poll(IDLE_COMMIT_SECONDS if pending else None):
+                    # Nothing more is coming for now: save what is done and report it.
+                    self._commit()
+                    self._finish_in_flight()
+                    continue
                 task = self.connection.recv()
-                self.taken.value += 1
-                if self.taken.value % REFILL_EVERY == 0:
-                    self.connection.send("more")  # wakes the coordinator to refill the pipe
                 if task is None:
-                    self._commit()
-                    return
+                    break
+                self.shared.taken.value += 1
+                if self.shared.taken.value % REFILL_EVERY == 0:
+                    self.connection.send("more")  # wakes the coordinator to refill the pipe
                 self._process(task)
-                if self.stopping.is_set():
-                    self._commit()
-                    return
+                if self.shared.stopping.is_set():
+                    break
+            self._commit()
+            self._finish_in_flight()
         except (EOFError, BrokenPipeError):
             return
         except Exception as err:  # noqa: BLE001 - reported, then this worker ends
             with contextlib.suppress(OSError):
                 self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
+        finally:
+            self.committer.shutdown(wait=True)
 
     def _process(self, task: Task) -> None:
-        self.current.value = task.seq
-        self.started.value = time.monotonic()
+        self.shared.current.value = task.seq
+        self.shared.started.value = time.monotonic()
         result = self.processor.process(task)
-        self.started.value = 0.0
+        self.shared.started.value = 0.0
         if result.fatal:
             self._commit()  # what was done before the failure is still good
+            self._finish_in_flight()
             raise _WorkerFatal(result.fatal)
         if not self.outcomes:
             self.batch_opened = time.monotonic()
@@ -161,13 +173,28 @@ class _WorkerLoop:
         self.children.extend(children)
 
     def _commit(self) -> None:
+        """Hand the current batch to the commit thread (after the one before is done)."""
         if not self.outcomes:
             return
-        commit_batch(self.runtime, self.case_id, self.batch)
-        self.connection.send(Committed(self.outcomes, self.children))
+        self._finish_in_flight()
+        report = Committed(self.outcomes, self.children)
+        future = self.committer.submit(commit_batch, self.runtime, self.case_id, self.batch)
+        self.in_flight = (future, report)
         self.batch = Batch()
         self.outcomes = []
         self.children = []
+
+    def _reap(self) -> None:
+        if self.in_flight is not None and self.in_flight[0].done():
+            self._finish_in_flight()
+
+    def _finish_in_flight(self) -> None:
+        if self.in_flight is None:
+            return
+        future, report = self.in_flight
+        self.in_flight = None
+        future.result()  # a failed commit raises here and ends the worker
+        self.connection.send(report)
 
 
 class _WorkerFatal(Exception):
@@ -180,9 +207,7 @@ class _WorkerFatal(Exception):
 class _Worker:
     process: BaseProcess
     connection: Connection
-    started: Any
-    current: Any
-    taken: Any
+    shared: _Shared
     assigned: deque[Task] = field(default_factory=deque)  # sent, not yet committed
     sent: int = 0
     ready: bool = False
@@ -221,17 +246,18 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
-        started = self._context.Value("d", 0.0, lock=False)
-        current = self._context.Value("q", 0, lock=False)
-        taken = self._context.Value("q", 0, lock=False)
+        shared = _Shared(
+            started=self._context.Value("d", 0.0, lock=False),
+            current=self._context.Value("q", 0, lock=False),
+            taken=self._context.Value("q", 0, lock=False),
+            stopping=self._stopping,
+        )
         process = self._context.Process(
-            target=_worker_main,
-            args=(self.config, child_end, started, current, taken, self._stopping),
-            daemon=True,
+            target=_worker_main, args=(self.config, child_end, shared), daemon=True
         )
         process.start()
         child_end.close()
-        return _Worker(process, parent_end, started, current, taken)
+        return _Worker(process, parent_end, shared)
 
     def submit(self, task: Task) -> None:
         self._queue.append(task)
@@ -253,7 +279,7 @@ class WorkerPool:
 
     def _dispatch(self) -> None:
         for worker in self._workers:
-            while worker.ready and self._queue and worker.sent - worker.taken.value < PREFETCH:
+            while worker.ready and self._queue and worker.sent - worker.shared.taken.value < PREFETCH:
                 task = replace(self._queue.popleft(), seq=self._next_seq)
                 self._next_seq += 1
                 worker.assigned.append(task)
@@ -286,7 +312,7 @@ class WorkerPool:
         limit = settings.item_timeout + settings.kill_grace
         now = time.monotonic()
         for index, worker in enumerate(self._workers):
-            started = worker.started.value
+            started = worker.shared.started.value
             if not worker.process.is_alive():
                 self._drain(worker, event)
                 reason = _death_reason(worker.process)
@@ -307,8 +333,8 @@ class WorkerPool:
             return
         # The shared sequence number names the task the worker was on, unless it was
         # between items (then nothing is blamed and everything runs again).
-        if worker.started.value:
-            on = worker.current.value
+        if worker.shared.started.value:
+            on = worker.shared.current.value
             culprit = next((t for t in worker.assigned if t.seq == on), None)
             if culprit is not None:
                 worker.assigned.remove(culprit)

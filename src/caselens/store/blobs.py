@@ -42,6 +42,7 @@ class BlobStore:
         self.root = root
         self.temp_dir = root / "tmp"
         self._known_dirs: set[str] = set()
+        self._counter = 0
 
     def ensure(self) -> None:
         """Create the temporary area and the 256 fan-out directories once."""
@@ -99,7 +100,15 @@ class BlobStore:
 
     def _open_temp(self) -> tuple[int, str]:
         self.ensure()
-        name = str(self.temp_dir / f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(8).hex()}")
+        # Each process writes in a directory of its own: processes creating files in one
+        # shared directory contend for its lock, which costs more than the writes.
+        pid = os.getpid()
+        folder = os.path.join(self.temp_dir, f"{TEMP_PREFIX}{pid}")
+        if folder not in self._known_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._known_dirs.add(folder)
+        name = os.path.join(folder, f"{self._counter}-{os.urandom(4).hex()}")
+        self._counter += 1
         try:
             fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as err:
@@ -167,11 +176,15 @@ class BlobStore:
         if not self.temp_dir.is_dir():
             return 0
         removed = 0
-        for entry in os.scandir(self.temp_dir):
-            match = re.match(rf"{TEMP_PREFIX}(\d+)-", entry.name)
-            if match and not _process_alive(int(match.group(1))):
+        for folder in os.scandir(self.temp_dir):
+            match = re.fullmatch(rf"{TEMP_PREFIX}(\d+)", folder.name)
+            if not match or _process_alive(int(match.group(1))):
+                continue
+            for entry in os.scandir(folder.path):
                 _remove_quietly(entry.path)
                 removed += 1
+            with contextlib.suppress(OSError):
+                os.rmdir(folder.path)
         return removed
 
 
