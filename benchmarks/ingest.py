@@ -83,7 +83,9 @@ def main() -> None:
     with tarfile.open(CORPUS / "mail" / "enron-maildir-a.tar.gz") as archive:
         archive.extractall(enron, filter="data")
     data_sets = {"enron maildir": enron, "documents": CORPUS / "documents"}
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     results = []
     for label, root in data_sets.items():
         files, size = count_files(root)

@@ -21,8 +21,13 @@ CHAIN = "custody:test"
 
 def _append(app: Caselens, count: int) -> None:
     entries = [
-        chain.LogEntry(action="acquired", case_id="test", item_id=f"item{i}", actor="alice",
-                       details={"n": i, "name": "Hélène"})
+        chain.LogEntry(
+            action="acquired",
+            case_id="test",
+            item_id=f"item{i}",
+            actor="alice",
+            details={"n": i, "name": "Hélène"},
+        )
         for i in range(count)
     ]
     with app.runtime.transaction() as connection:
@@ -109,8 +114,11 @@ def test_rewrite_with_head_updated_but_no_key_fails_the_signature(
         connection.execute(
             update(chain_heads)
             .where(chain_heads.c.chain == CHAIN)
-            .values(seq=2, hash=last.hash, signature=forger.sign(
-                chain.head_message(CHAIN, 2, last.hash)))
+            .values(
+                seq=2,
+                hash=last.hash,
+                signature=forger.sign(chain.head_message(CHAIN, 2, last.hash)),
+            )
         )
     report = _verify(app)
     assert report.problems == [f"{CHAIN}: the head's signature is not valid"]
@@ -135,10 +143,14 @@ def test_column_changed_beside_the_record_is_detected(app: Caselens) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

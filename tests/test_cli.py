@@ -15,7 +15,9 @@ OS_USER = "investigator-os"
 
 
 @pytest.fixture
-def run(cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def run(
+    cli_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("caselens.actor.os_user_name", lambda: OS_USER)
 
     def invoke(*args: str) -> tuple[int, str, str]:
@@ -31,12 +33,31 @@ def test_full_session(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     assert run("init")[0] == 0
     assert run("user", "add", "alice")[0] == 0
     assert run("user", "add", "audrey", "--role", "auditor")[0] == 0
-    code, out, _ = run("case", "create", "OP-1", "--title", "Harbour fraud",
-                       "--default-purpose", "investigation", "--jurisdiction", "GB-ENG")
+    code, out, _ = run(
+        "case",
+        "create",
+        "OP-1",
+        "--title",
+        "Harbour fraud",
+        "--default-purpose",
+        "investigation",
+        "--jurisdiction",
+        "GB-ENG",
+    )
     assert code == 0 and "you are its lead" in out
     assert run("member", "add", "OP-1", "alice", "--role", "investigator")[0] == 0
-    code, out, _ = run("--as", "alice", "ingest", "OP-1", str(tmp_path / "src"),
-                       "--exhibit", "EX/1", "--seized-at", "2026-03-01T10:00:00+00:00", "--json")
+    code, out, _ = run(
+        "--as",
+        "alice",
+        "ingest",
+        "OP-1",
+        str(tmp_path / "src"),
+        "--exhibit",
+        "EX/1",
+        "--seized-at",
+        "2026-03-01T10:00:00+00:00",
+        "--json",
+    )
     assert code == 0
     summary = json.loads(out)
     assert summary["states"] == {"ingested": 7, "unsupported": 1, "skipped": 4}
@@ -104,7 +125,7 @@ def test_verify_fails_with_exit_4_and_names_the_item(run, tmp_path: Path) -> Non
 
 def test_errors_are_one_line_with_exit_codes(run) -> None:  # type: ignore[no-untyped-def]
     run("init")
-    code, out, err = run("status", "NOPE")
+    code, _out, err = run("status", "NOPE")
     assert code == 1 and err.strip() == "error: no case with reference 'NOPE'"
     code, _, err = run("--as", "mallory", "case", "list")
     assert code == 3 and len(err.strip().splitlines()) <= 2 and "unknown user" in err

@@ -84,7 +84,11 @@ def test_tree_is_ingested_with_every_entry_accounted_for(
     assert page_detail.entities[0]["properties"]["title"] == ["BlueHarbor"]
 
     png = _item(app, name="pixel.png")
-    assert (png["state"], png["mime_type"], png["format"]) == ("unsupported", "image/png", "fallback")
+    assert (png["state"], png["mime_type"], png["format"]) == (
+        "unsupported",
+        "image/png",
+        "fallback",
+    )
 
 
 def test_odd_file_names_are_kept_byte_for_byte(app: Caselens, case: str, tmp_path: Path) -> None:
@@ -205,9 +209,7 @@ def _install_failing_trigger(app: Caselens) -> None:
 def test_database_error_rolls_back_and_the_run_resumes(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    settings = Settings(
-        home=tmp_path / "home", database_url=database_url, workers=1, batch_size=5
-    )
+    settings = Settings(home=tmp_path / "home", database_url=database_url, workers=1, batch_size=5)
     app = Caselens(settings)
     app.users.init(ADMIN)
     app.cases.create(ADMIN, "C", "database failure", default_purpose="testing")
@@ -224,7 +226,11 @@ def test_database_error_rolls_back_and_the_run_resumes(
     # Every saved item has its two custody records: nothing half-written.
     assert _count(app, log_records, log_records.c.chain.like("custody:%")) == 2 * saved
     with app.runtime.transaction() as connection:
-        connection.execute(text("DROP TRIGGER poison" + ("" if connection.dialect.name == "sqlite" else " ON items")))
+        connection.execute(
+            text(
+                "DROP TRIGGER poison" + ("" if connection.dialect.name == "sqlite" else " ON items")
+            )
+        )
     summary = app.ingest.ingest(ADMIN, "C", [str(source)])
     assert summary.already_present == saved and summary.processed == 41 - saved
     assert _count(app, items) == 41

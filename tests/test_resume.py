@@ -46,11 +46,24 @@ def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None) 
     env = {**os.environ, "CASELENS_HOME": str(settings.home), "CASELENS_BATCH_SIZE": "50"}
     if database_url:
         env["CASELENS_DATABASE_URL"] = database_url
-    command = [sys.executable, "-m", "caselens", "--as", "admin", "ingest", "C", str(source),
-               "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "caselens",
+        "--as",
+        "admin",
+        "ingest",
+        "C",
+        str(source),
+        "--workers",
+        "2",
+    ]
     process = subprocess.Popen(
-        command, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while _items_saved(settings) < 200:
@@ -62,16 +75,22 @@ def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None) 
     saved = _items_saved(settings)
     assert 200 <= saved < FILES, "the kill should land mid-run"
 
-    rerun = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        [*command, "--json"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stderr
     with app.runtime.transaction() as connection:
         total = connection.execute(select(func.count()).select_from(items)).scalar_one()
         distinct_paths = connection.execute(
             select(func.count(func.distinct(items.c.path)))
         ).scalar_one()
-        states = dict(connection.execute(select(items.c.state, func.count()).group_by(items.c.state)).all())
+        states = dict(
+            connection.execute(select(items.c.state, func.count()).group_by(items.c.state)).all()
+        )
         custody = connection.execute(
-            select(func.count()).select_from(log_records).where(log_records.c.chain.like("custody:%"))
+            select(func.count())
+            .select_from(log_records)
+            .where(log_records.c.chain.like("custody:%"))
         ).scalar_one()
     assert total == distinct_paths == FILES
     assert states == {"ingested": FILES}

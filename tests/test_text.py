@@ -42,8 +42,16 @@ def test_boms_and_declared_charsets() -> None:
         (b"<!DOCTYPE html><html>", "x", "text/html"),
         (b"<?xml version='1.0'?><a/>", "x", "text/xml"),
         (b"a,b\n1,2\n", "x.csv", "text/csv"),
-        (b"Return-Path: <a@b>\nReceived: x\nFrom: a@b\nSubject: hi\n\nbody", "1.", "message/rfc822"),
-        (b"From a@b Sat Jan  3 01:05:34 1996\nFrom: a@b\nSubject: x\n\n", "box", "application/mbox"),
+        (
+            b"Return-Path: <a@b>\nReceived: x\nFrom: a@b\nSubject: hi\n\nbody",
+            "1.",
+            "message/rfc822",
+        ),
+        (
+            b"From a@b Sat Jan  3 01:05:34 1996\nFrom: a@b\nSubject: x\n\n",
+            "box",
+            "application/mbox",
+        ),
         (b"just words\n", "notes", "text/plain"),
         (_zip_bytes(), "x.zip", "application/zip"),
         (b"", "empty", "application/x-empty"),

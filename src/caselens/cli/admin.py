@@ -45,7 +45,8 @@ def user_list(ctx: typer.Context, json_output: JsonOption = False) -> None:
         render.print_json(users)
         return
     render.table(
-        "users", ["name", "role", "added", "by"],
+        "users",
+        ["name", "role", "added", "by"],
         [(u.name, u.role, u.created_at, u.created_by) for u in users],
     )
 

@@ -36,15 +36,16 @@ def demo(ctx: typer.Context) -> None:
     render.table(
         "items",
         ["id", "path", "type", "state"],
-        [(r["id"], r["path"].rsplit("/evidence/", 1)[-1], r["mime_type"], r["state"]) for r in rows],
+        [
+            (r["id"], r["path"].rsplit("/evidence/", 1)[-1], r["mime_type"], r["state"])
+            for r in rows
+        ],
     )
     report = current.app.verify.verify(actor, REFERENCE)
     verdict = "[green]intact[/green]" if report.ok else "[red]FAILED[/red]"
     render.console.print(
         f"verify: {verdict}: {report.blobs_checked} blobs re-hashed, "
-        + ", ".join(
-            f"{c.chain.split(':')[0]} chain {c.records} records" for c in report.chains
-        )
+        + ", ".join(f"{c.chain.split(':')[0]} chain {c.records} records" for c in report.chains)
     )
     render.console.print(
         f"next: caselens status {REFERENCE} · caselens show {REFERENCE} ITEM · "

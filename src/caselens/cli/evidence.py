@@ -176,11 +176,13 @@ def show(
         render.console.print(shown, markup=False, highlight=False)
     if detail.children:
         render.table(
-            "children", ["id", "path", "type", "state"],
+            "children",
+            ["id", "path", "type", "state"],
             [(c["id"], c["path"], c["mime_type"], c["state"]) for c in detail.children],
         )
     render.table(
-        "custody", ["seq", "event", "by", "at", "hash"],
+        "custody",
+        ["seq", "event", "by", "at", "hash"],
         [(c["seq"], c["action"], c["actor"], c["at"], c["hash"][:16]) for c in detail.custody],
     )
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import rfc8785
 
-
 # Integers beyond 2**53 are not exact in I-JSON (RFC 7493), which RFC 8785 builds on.
 MAX_SAFE_INTEGER = 2**53 - 1
 

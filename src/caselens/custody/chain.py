@@ -3,9 +3,10 @@
 Each record is the canonical JSON (RFC 8785) of an envelope
 ``{"body": {...}, "chain": name, "prev": hash of the record before, "seq": n}``; its own
 hash is the SHA-256 of those bytes. The body can be serialised ahead of time (by an
-ingest worker, say), so that linking a record into its chain costs one hash. The head (last sequence number and hash) is stored apart and signed, so
-editing a record, deleting one, rewriting a record with every later hash recomputed,
-or cutting off the tail are all detected by :func:`verify_chain`.
+ingest worker, say), so that linking a record into its chain costs one hash. The head
+(last sequence number and hash) is stored apart and signed, so editing a record,
+deleting one, rewriting a record with every later hash recomputed, or cutting off the
+tail are all detected by :func:`verify_chain`.
 """
 
 from __future__ import annotations
@@ -94,8 +95,17 @@ def append(
         seq += 1
         # The envelope's keys are already in RFC 8785 order: body, chain, prev, seq.
         text = b"".join(
-            (b'{"body":', entry.body(), b',"chain":', chain_json, b',"prev":"',
-             prev.encode("ascii"), b'","seq":', str(seq).encode("ascii"), b"}")
+            (
+                b'{"body":',
+                entry.body(),
+                b',"chain":',
+                chain_json,
+                b',"prev":"',
+                prev.encode("ascii"),
+                b'","seq":',
+                str(seq).encode("ascii"),
+                b"}",
+            )
         )
         record_hash = sha256_hex(text)
         rows.append(
@@ -137,9 +147,7 @@ def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
     row = connection.execute(query).first()
     if row is None:
         connection.execute(
-            insert(chain_heads).values(
-                chain=chain, seq=0, hash=GENESIS_HASH, updated_at=utcnow()
-            )
+            insert(chain_heads).values(chain=chain, seq=0, hash=GENESIS_HASH, updated_at=utcnow())
         )
         row = connection.execute(query).first()
         assert row is not None

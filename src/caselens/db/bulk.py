@@ -35,8 +35,9 @@ def bulk_insert(
     dialect = connection.dialect.name
     columns = [column.name for column in table.columns if column.name in rows[0]]
     placeholder = "?" if dialect == "sqlite" else "%s"
+    # Names come from the schema, never from input; values go as parameters.
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join([placeholder] * len(columns))})"
     )
     if conflict:
@@ -59,7 +60,7 @@ def bulk_insert(
             for index, convert in converted:
                 values[index] = convert(values[index])
         parameters.append(tuple(values))
-    connection.exec_driver_sql(sql, parameters)  # type: ignore[arg-type]
+    connection.exec_driver_sql(sql, parameters)
 
 
 def _converter(column_type: Any, dialect: str) -> Converter:

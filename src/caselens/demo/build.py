@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,8 @@ EXHIBITS = (
 def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
     """Create the demo case if needed and ingest its exhibits (idempotent)."""
     app.users.init(actor)
-    try:
+    # When the case exists already, the ingest below adds only what is missing.
+    with contextlib.suppress(InvalidInput):
         app.cases.create(
             actor,
             REFERENCE,
@@ -45,8 +47,6 @@ def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
             legal_basis="Police and Criminal Evidence Act 1984 (fictional demo)",
             default_purpose=PURPOSE,
         )
-    except InvalidInput:
-        pass  # the case exists: the ingest below adds only what is missing
     summaries = {}
     seized_at = datetime(2026, 3, 18, 10, 30, tzinfo=UTC)
     for exhibit in EXHIBITS:

@@ -91,7 +91,7 @@ def _libmagic(head: bytes) -> str:
         return "application/octet-stream"
     try:
         mime = detector.from_buffer(head)
-    except Exception:  # noqa: BLE001 - libmagic errors on odd input; type stays unknown
+    except Exception:
         return "application/octet-stream"
     return str(mime) if mime else "application/octet-stream"
 

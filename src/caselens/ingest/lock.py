@@ -19,7 +19,9 @@ from caselens.errors import CaseBusy
 
 
 @contextlib.contextmanager
-def case_ingest_lock(locks_dir: Path, engine: Engine, case_id: str, reference: str) -> Iterator[None]:
+def case_ingest_lock(
+    locks_dir: Path, engine: Engine, case_id: str, reference: str
+) -> Iterator[None]:
     locks_dir.mkdir(parents=True, exist_ok=True)
     lock_path = locks_dir / f"ingest-{case_id}.lock"
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)

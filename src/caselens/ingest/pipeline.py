@@ -24,7 +24,13 @@ from caselens.identity import display_path, item_id
 from caselens.ingest.formats import load_plugins
 from caselens.ingest.lock import case_ingest_lock
 from caselens.ingest.pool import PoolEvent, WorkerConfig, WorkerPool
-from caselens.ingest.rows import BASE_COLUMNS, Outcome, acquired_details, custody_entry, record_result
+from caselens.ingest.rows import (
+    BASE_COLUMNS,
+    Outcome,
+    acquired_details,
+    custody_entry,
+    record_result,
+)
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.walk import WalkEntry, walk
 from caselens.ingest.writer import Batch, commit_batch
@@ -114,16 +120,19 @@ class IngestCoordinator:
                         self._absorb(pool.stop(), pool)
                     self.summary.workers_replaced = pool.replaced
             self._commit_own()
+            self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
     def _known_items(self) -> dict[str, Row[Any]]:
         with self.runtime.transaction() as connection:
             rows = connection.execute(
-                select(*(items.c[name] for name in (*BASE_COLUMNS, "state", "sha256", "sha1",
-                                                     "md5", "size"))).where(
-                    items.c.case_id == self.job.case_id
-                )
+                select(
+                    *(
+                        items.c[name]
+                        for name in (*BASE_COLUMNS, "state", "sha256", "sha1", "md5", "size")
+                    )
+                ).where(items.c.case_id == self.job.case_id)
             ).all()
         return {row.id: row for row in rows}
 
@@ -188,10 +197,12 @@ class IngestCoordinator:
         task = Task(base["id"], base["name"], actor=self.job.actor, base=base)
         result = ItemResult(base["id"], state, error=entry.problem)
         result.custody = [
-            custody_entry(base, "acquired", {"path": base["path"], "content": False},
-                          actor=self.job.actor),
-            custody_entry(base, "ingested", {"state": state, "reason": entry.problem},
-                          actor=self.job.actor),
+            custody_entry(
+                base, "acquired", {"path": base["path"], "content": False}, actor=self.job.actor
+            ),
+            custody_entry(
+                base, "ingested", {"state": state, "reason": entry.problem}, actor=self.job.actor
+            ),
         ]
         outcome, _ = record_result(self._batch, task, result, self.job.case_id)
         self._count(outcome, base["path"])
@@ -228,5 +239,3 @@ class IngestCoordinator:
             self.summary.failures.append((path, outcome.error))
         if self.progress:
             self.progress.advanced(1, outcome.size, self.summary.states["failed"])
-
-

@@ -151,7 +151,7 @@ class _WorkerLoop:
             self._finish_in_flight()
         except (EOFError, BrokenPipeError):
             return
-        except Exception as err:  # noqa: BLE001 - reported, then this worker ends
+        except Exception as err:
             with contextlib.suppress(OSError):
                 self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
         finally:
@@ -279,7 +279,9 @@ class WorkerPool:
 
     def _dispatch(self) -> None:
         for worker in self._workers:
-            while worker.ready and self._queue and worker.sent - worker.shared.taken.value < PREFETCH:
+            while (
+                worker.ready and self._queue and worker.sent - worker.shared.taken.value < PREFETCH
+            ):
                 task = replace(self._queue.popleft(), seq=self._next_seq)
                 self._next_seq += 1
                 worker.assigned.append(task)

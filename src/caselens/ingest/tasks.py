@@ -72,16 +72,27 @@ class ItemResult:
             [(c.path, _digests_tuple(c.digests), c.metadata) for c in self.children],
             self.fatal,
             self.seconds,
-            [
-                (e.action, e.case_id, e.item_id, e.actor, e.at, e.serialised)
-                for e in self.custody
-            ],
+            [(e.action, e.case_id, e.item_id, e.actor, e.at, e.serialised) for e in self.custody],
         )
 
     @classmethod
     def from_wire(cls, wire: tuple[Any, ...]) -> ItemResult:
-        (item_id, state, digests, mime_type, format_name, format_version, error, warnings,
-         pages, entities, children, fatal, seconds, custody) = wire
+        (
+            item_id,
+            state,
+            digests,
+            mime_type,
+            format_name,
+            format_version,
+            error,
+            warnings,
+            pages,
+            entities,
+            children,
+            fatal,
+            seconds,
+            custody,
+        ) = wire
         return cls(
             item_id=item_id,
             state=state,

@@ -136,7 +136,7 @@ class ItemProcessor:
                 return
             except (ItemTimeout, MemoryError, StorageError):
                 raise
-            except Exception as err:  # noqa: BLE001 - a parser bug must not end the run
+            except Exception as err:
                 result.state = "failed"
                 result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
                 return

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from caselens.config import Settings
+from caselens.runtime import Runtime
 from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
-from caselens.runtime import Runtime
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
 

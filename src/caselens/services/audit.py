@@ -1,4 +1,4 @@
-"""Reading the audit log: auditors for every case, leads for their own, admins for the installation."""
+"""Reading audit logs: auditors for every case, leads for their own, admins for all."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class AuditService(Service):
             raise
 
 
-def _read(connection: Connection, name: str, limit: int, action: str | None) -> list[dict[str, Any]]:
+def _read(
+    connection: Connection, name: str, limit: int, action: str | None
+) -> list[dict[str, Any]]:
     query = select(log_records).where(log_records.c.chain == name)
     if action:
         query = query.where(log_records.c.action == action)

@@ -10,9 +10,9 @@ from sqlalchemy import Connection, Row
 
 from caselens.actor import Actor
 from caselens.errors import AccessDenied
+from caselens.runtime import Runtime
 from caselens.services import audit_log
 from caselens.services.access import case_row
-from caselens.runtime import Runtime
 
 T = TypeVar("T")
 
@@ -70,7 +70,7 @@ class Service:
             if reference is not None:
                 try:
                     case = case_row(connection, reference)
-                except Exception:  # noqa: BLE001 - unknown case: log to the installation
+                except Exception:
                     case = None
             self._audit(
                 connection,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -160,7 +161,9 @@ class CaseService(Service):
             require_member(connection, actor, case, LEAD_ONLY)
             require_open(case)
             connection.execute(
-                update(cases).where(cases.c.id == case.id).values(status="closed", closed_at=utcnow())
+                update(cases)
+                .where(cases.c.id == case.id)
+                .values(status="closed", closed_at=utcnow())
             )
             self._audit(connection, actor, "case.close", case=case)
             updated = connection.execute(select(cases).where(cases.c.id == case.id)).one()
@@ -205,8 +208,8 @@ class CaseService(Service):
 
         return self._in_case(actor, "member.add", reference, body)
 
-    def list_members(self, actor: Actor, reference: str) -> list[MemberInfo]:
-        def body(connection: Connection, case: Row[Any]) -> list[MemberInfo]:
+    def list_members(self, actor: Actor, reference: str) -> builtins.list[MemberInfo]:
+        def body(connection: Connection, case: Row[Any]) -> builtins.list[MemberInfo]:
             self._member_or_auditor(connection, actor, case)
             rows = connection.execute(
                 select(users.c.name, memberships)

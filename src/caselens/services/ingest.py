@@ -16,7 +16,13 @@ from caselens.db.types import utcnow
 from caselens.errors import AccessDenied, InvalidInput
 from caselens.identity import exhibit_id
 from caselens.ingest.pipeline import IngestCoordinator, IngestJob, IngestSummary, ProgressListener
-from caselens.services.access import WRITER_ROLES, case_row, purpose_for, require_member, require_open
+from caselens.services.access import (
+    WRITER_ROLES,
+    case_row,
+    purpose_for,
+    require_member,
+    require_open,
+)
 from caselens.services.base import Service
 
 

@@ -63,7 +63,7 @@ class ItemService(Service):
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
             where = items.c.case_id == case.id
-            by_state = dict(
+            by_state: dict[str, int] = dict(
                 connection.execute(
                     select(items.c.state, func.count()).where(where).group_by(items.c.state)
                 ).all()
@@ -75,7 +75,7 @@ class ItemService(Service):
                 .group_by(items.c.format, items.c.state)
             ):
                 by_format.setdefault(name or "(none)", {})[state] = count
-            by_mime = dict(
+            by_mime: dict[str | None, int] = dict(
                 connection.execute(
                     select(items.c.mime_type, func.count())
                     .where(where)

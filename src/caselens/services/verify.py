@@ -1,4 +1,4 @@
-"""Verify a case: every blob re-hashed, every chain walked, heads checked against their signatures."""
+"""Verify a case: every blob re-hashed, every chain walked, every signed head checked."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ class VerifyService(Service):
             .order_by(items.c.sha256)
         ).all()
         report.items_checked = len(rows)
-        by_blob: dict[str, list[Row[Any]]] = {}
+        by_blob: dict[str, list[Any]] = {}
         for row in rows:
             by_blob.setdefault(row.sha256, []).append(row)
             if row.blob_sha1 is None:
@@ -102,7 +102,9 @@ class VerifyService(Service):
         }
         workers = max(2, self.runtime.settings.workers)
         with ThreadPoolExecutor(workers) as pool:
-            outcomes = pool.map(lambda sha: (sha, self.runtime.blobs.check(sha, expected[sha])), expected)
+            outcomes = pool.map(
+                lambda sha: (sha, self.runtime.blobs.check(sha, expected[sha])), expected
+            )
             for sha, problem in outcomes:
                 report.blobs_checked += 1
                 if problem:
@@ -131,8 +133,9 @@ class VerifyService(Service):
             details = {
                 "ok": report.ok,
                 "blobs_checked": report.blobs_checked,
-                "problems": len(report.problems)
-                + sum(len(c.problems) for c in report.chains),
-                "heads": json.loads(json.dumps({c["chain"]: c["head_hash"] for c in summary["chains"]})),
+                "problems": len(report.problems) + sum(len(c.problems) for c in report.chains),
+                "heads": json.loads(
+                    json.dumps({c["chain"]: c["head_hash"] for c in summary["chains"]})
+                ),
             }
             self._audit(connection, actor, "case.verify", case=case, details=details)
