@@ -45,6 +45,9 @@ class IngestProgress:
             console=console,
             disable=not (enabled and console.is_terminal),
             transient=False,
+            # No refresh thread: ingest workers are forked from this process, and a fork
+            # must not copy a thread that may hold the console's lock.
+            auto_refresh=False,
         )
         self._task = self._progress.add_task("ingest", total=None, errors=0, bytes_done=0)
         self._bytes = 0
@@ -76,3 +79,4 @@ class IngestProgress:
         if now - self._last > 0.1:
             self._last = now
             self._progress.update(self._task, errors=errors, bytes_done=self._bytes)
+            self._progress.refresh()

@@ -20,7 +20,7 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -138,9 +138,10 @@ class _WorkerLoop:
                     self._commit()
                     self._finish_in_flight()
                     continue
-                task = self.connection.recv()
-                if task is None:
+                wire = self.connection.recv()
+                if wire is None:
                     break
+                task = Task.from_wire(wire)
                 self.shared.taken.value += 1
                 if self.shared.taken.value % REFILL_EVERY == 0:
                     self.connection.send("more")  # wakes the coordinator to refill the pipe
@@ -208,7 +209,8 @@ class _Worker:
     process: BaseProcess
     connection: Connection
     shared: _Shared
-    assigned: deque[Task] = field(default_factory=deque)  # sent, not yet committed
+    # (sequence number, task) sent to the worker and not yet committed by it
+    assigned: deque[tuple[int, Task]] = field(default_factory=deque)
     sent: int = 0
     ready: bool = False
 
@@ -227,10 +229,7 @@ class WorkerPool:
     def __init__(self, size: int, config: WorkerConfig) -> None:
         self.size = size
         self.config = config
-        # A fork server that has imported the parsers once hands out new workers in
-        # milliseconds, without copying the coordinator's threads or database handles.
-        self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
+        self._context = _worker_context()
         self._queue: deque[Task] = deque()
         self._workers: list[_Worker] = []
         self._stopping = self._context.Event()
@@ -282,12 +281,13 @@ class WorkerPool:
             while (
                 worker.ready and self._queue and worker.sent - worker.shared.taken.value < PREFETCH
             ):
-                task = replace(self._queue.popleft(), seq=self._next_seq)
+                task = self._queue.popleft()
+                seq = self._next_seq
                 self._next_seq += 1
-                worker.assigned.append(task)
+                worker.assigned.append((seq, task))
                 worker.sent += 1
                 try:
-                    worker.connection.send(task)
+                    worker.connection.send(task.to_wire(seq))
                 except OSError:
                     break  # the worker died; _enforce_limits reports and replaces it
 
@@ -301,7 +301,9 @@ class WorkerPool:
                     worker.ready = True
                 elif isinstance(message, Committed):
                     done = {outcome.item_id for outcome in message.outcomes}
-                    worker.assigned = deque(t for t in worker.assigned if t.item_id not in done)
+                    worker.assigned = deque(
+                        pair for pair in worker.assigned if pair[1].item_id not in done
+                    )
                     event.committed.extend(message.outcomes)
                     event.children.extend(message.children)
                 elif isinstance(message, Fatal):
@@ -337,12 +339,12 @@ class WorkerPool:
         # between items (then nothing is blamed and everything runs again).
         if worker.shared.started.value:
             on = worker.shared.current.value
-            culprit = next((t for t in worker.assigned if t.seq == on), None)
+            culprit = next((pair for pair in worker.assigned if pair[0] == on), None)
             if culprit is not None:
                 worker.assigned.remove(culprit)
-                failure = ItemResult(culprit.item_id, "failed", error=reason)
-                event.failed.append((culprit, failure))
-        self._queue.extendleft(reversed(worker.assigned))
+                task = culprit[1]
+                event.failed.append((task, ItemResult(task.item_id, "failed", error=reason)))
+        self._queue.extendleft(reversed([task for _, task in worker.assigned]))
         worker.assigned.clear()
 
     def close(self, kill: bool = False) -> None:
@@ -371,6 +373,21 @@ class WorkerPool:
             worker.process.join(timeout=60)
             self._drain(worker, event)
         return event
+
+
+def _worker_context() -> Any:
+    """How worker processes start.
+
+    On Linux they are forked from the coordinator, which has already imported the parsers
+    and holds no threads and no open database connection at that point (SQLite connections
+    are not pooled; PostgreSQL's pooled ones are never touched by a worker, which opens its
+    own and leaves with ``os._exit``). Elsewhere a fork server imports the parsers once.
+    """
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
 
 
 def _kill(process: BaseProcess) -> None:

@@ -29,6 +29,29 @@ class Task:
     # "acquired" custody record says besides the hashes.
     acquisition: dict[str, Any] | None = None
 
+    def to_wire(self, seq: int) -> tuple[Any, ...]:
+        """A plain tuple (fast to pickle) of this task, numbered ``seq``."""
+        return (
+            self.item_id,
+            self.name,
+            self.source_path,
+            _digests_tuple(self.digests),
+            self.depth,
+            self.only_formats,
+            self.passwords,
+            seq,
+            self.actor,
+            self.base,
+            self.acquisition,
+        )
+
+    @classmethod
+    def from_wire(cls, wire: tuple[Any, ...]) -> Task:
+        values = list(wire)
+        if values[3] is not None:
+            values[3] = Digests(*values[3])
+        return cls(*values)
+
 
 @dataclass(slots=True)
 class ChildRecord:
