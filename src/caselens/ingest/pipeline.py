@@ -8,10 +8,11 @@ running it again: committed items are skipped, pending ones are picked up.
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,14 +107,17 @@ class IngestCoordinator:
         ):
             load_plugins(settings.ingestor_plugins)  # fail here, not in every worker
             self.runtime.blobs.remove_stale_temp_files()
-            tasks = self._plan(paths, self._known_items())
-            self._commit_own()
-            if tasks:
+            planned = self._plan(paths, self._known_items())
+            first = next(planned, None)
+            if first is not None:
                 config = WorkerConfig(settings=settings, case_id=self.job.case_id)
-                with WorkerPool(min(self.job.workers, len(tasks)), config) as pool:
-                    for task in tasks:
-                        pool.submit(task)
+                with WorkerPool(self.job.workers, config) as pool:
                     try:
+                        # Workers start on the first files while the walk goes on.
+                        for count, task in enumerate(itertools.chain([first], planned)):
+                            pool.submit(task)
+                            if count % 256 == 255:
+                                self._absorb(pool.poll(timeout=0), pool)
                         self._drive(pool)
                     except KeyboardInterrupt:
                         self.summary.interrupted = True
@@ -136,15 +140,17 @@ class IngestCoordinator:
             ).all()
         return {row.id: row for row in rows}
 
-    def _plan(self, paths: Iterable[bytes], known: dict[str, Row[Any]]) -> list[Task]:
-        tasks: list[Task] = []
+    def _plan(self, paths: Iterable[bytes], known: dict[str, Row[Any]]) -> Iterator[Task]:
+        """Tasks for pending items and for every new readable file; the rest recorded here."""
+        tasks = 0
         total_bytes = 0
         # Items left pending by an interrupted run: their bytes are already in the store.
         for row in known.values():
             if row.state == "pending" and row.sha256:
                 digests = Digests(row.sha256, row.sha1, row.md5, row.size)
                 base = {name: getattr(row, name) for name in BASE_COLUMNS}
-                tasks.append(self._task(row.id, row.name, base, digests=digests))
+                yield self._task(row.id, row.name, base, digests=digests)
+                tasks += 1
                 total_bytes += row.size
         for entry in walk(list(paths)):
             self.summary.files_seen += 1
@@ -157,21 +163,16 @@ class IngestCoordinator:
             base = self._top_level_row(identifier, entry)
             if entry.readable:
                 acquisition = {k: v for k, v in acquired_details(base).items() if v is not None}
-                tasks.append(
-                    self._task(
-                        identifier,
-                        base["name"],
-                        base,
-                        source_path=entry.path,
-                        acquisition=acquisition,
-                    )
+                yield self._task(
+                    identifier, base["name"], base, source_path=entry.path, acquisition=acquisition
                 )
+                tasks += 1
                 total_bytes += int(entry.metadata.get("size", 0))
             else:
                 self._record_unread(base, entry)
+        self._commit_own()
         if self.progress:
-            self.progress.started(len(tasks), total_bytes)
-        return tasks
+            self.progress.started(tasks, total_bytes)
 
     def _task(self, identifier: str, name: str, base: dict[str, Any], **more: Any) -> Task:
         self._paths[identifier] = base["path"]

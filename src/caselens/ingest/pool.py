@@ -12,6 +12,8 @@ ProcessPoolExecutor breaks for good when one worker dies; this pool replaces it.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
+import gc
 import multiprocessing
 import os
 import resource
@@ -73,12 +75,17 @@ class _Shared:
 
 
 def _worker_main(config: WorkerConfig, connection: Connection, shared: _Shared) -> None:
-    # The coordinator handles Ctrl-C and tells workers to stop.
+    # The coordinator handles Ctrl-C and tells workers to stop; a parser that crashes the
+    # process is reported as the item's failure, not as a dump on the user's terminal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    faulthandler.disable()
     settings = config.settings
     limit = settings.item_memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # Objects inherited or imported so far live as long as the process: keep the cyclic
+    # garbage collector from walking them again and again.
+    gc.freeze()
     runtime = Runtime(settings)
     # The commit thread releases the GIL around every row it writes; a short switch
     # interval keeps it from queueing behind the parser thread for 5 ms each time.

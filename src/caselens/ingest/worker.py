@@ -14,6 +14,8 @@ import time
 from types import FrameType
 from typing import Any
 
+from followthemoney import model
+
 from caselens.custody.chain import LogEntry
 from caselens.errors import StorageError
 from caselens.ingest.detect import detect_mime
@@ -192,7 +194,7 @@ def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: 
 
 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:
-    entity = sink.make_entity(sink.document_schema)
+    entity = model.make_entity(sink.document_schema)
     entity.id = sink.document_id
     # Values caselens produced itself are already clean; FtM's cleaning of MIME types
     # alone costs more than hashing a small file.
