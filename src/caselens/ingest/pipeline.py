@@ -24,7 +24,7 @@ from caselens.errors import StorageError
 from caselens.identity import display_path, item_id
 from caselens.ingest.formats import load_plugins
 from caselens.ingest.lock import case_ingest_lock
-from caselens.ingest.pool import PoolEvent, WorkerConfig, WorkerPool
+from caselens.ingest.pool import PoolEvent, WorkerPool
 from caselens.ingest.rows import (
     BASE_COLUMNS,
     Outcome,
@@ -34,6 +34,7 @@ from caselens.ingest.rows import (
 )
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.walk import WalkEntry, walk
+from caselens.ingest.worker_loop import WorkerConfig
 from caselens.ingest.writer import Batch, commit_batch
 from caselens.runtime import Runtime
 from caselens.store.hashing import Digests

@@ -12,210 +12,40 @@ ProcessPoolExecutor breaks for good when one worker dies; this pool replaces it.
 from __future__ import annotations
 
 import contextlib
-import faulthandler
-import gc
 import multiprocessing
 import os
-import resource
 import signal
 import sys
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from caselens.config import Settings
-from caselens.ingest.formats import INGESTORS, load_plugins
-from caselens.ingest.rows import Outcome, record_result
+from caselens.ingest.rows import Outcome
 from caselens.ingest.tasks import ItemResult, Task
-from caselens.ingest.worker import ItemProcessor
-from caselens.ingest.writer import Batch, commit_batch
-from caselens.runtime import Runtime
+from caselens.ingest.worker_loop import (
+    REFILL_EVERY,
+    Committed,
+    Fatal,
+    Shared,
+    WorkerConfig,
+    worker_main,
+)
 
 # Tasks sent to a worker and not yet taken up: enough that it never waits for the
 # coordinator, few enough that the pipe never fills (a full pipe both ways would deadlock).
 PREFETCH = 32
-REFILL_EVERY = PREFETCH // 2
-IDLE_COMMIT_SECONDS = 0.05
-PRELOAD = ["caselens.ingest.pool", "caselens.ingest.worker", "caselens.ingest.formats"]
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerConfig:
-    settings: Settings
-    case_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Committed:
-    """A worker's report after a commit: the items saved and the children to process."""
-
-    outcomes: list[Outcome]
-    children: list[Task]
-
-
-@dataclass(frozen=True, slots=True)
-class Fatal:
-    """A worker could not save its work (disk full, database error): the run must stop."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Shared:
-    """Values a worker shares with the coordinator, which reads them to enforce limits."""
-
-    started: Any  # when the current item began (monotonic clock), 0.0 between items
-    current: Any  # sequence number of the task being processed
-    taken: Any  # how many tasks the worker has taken from its pipe
-    stopping: Any  # set by the coordinator: finish the current item, commit, stop
-
-
-def _worker_main(config: WorkerConfig, connection: Connection, shared: _Shared) -> None:
-    # The coordinator handles Ctrl-C and tells workers to stop; a parser that crashes the
-    # process is reported as the item's failure, not as a dump on the user's terminal.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    faulthandler.disable()
-    settings = config.settings
-    limit = settings.item_memory_mb * 1024 * 1024
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    # Objects inherited or imported so far live as long as the process: keep the cyclic
-    # garbage collector from walking them again and again.
-    gc.freeze()
-    runtime = Runtime(settings)
-    # The commit thread releases the GIL around every row it writes; a short switch
-    # interval keeps it from queueing behind the parser thread for 5 ms each time.
-    sys.setswitchinterval(0.0002)
-    processor = ItemProcessor(
-        runtime.blobs,
-        config.case_id,
-        settings.max_text_chars,
-        settings.item_timeout,
-        load_plugins(settings.ingestor_plugins) + INGESTORS,
-    )
-    _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
-
-
-class _WorkerLoop:
-    """Process tasks; commit batches in a second thread so parsing never waits on a flush.
-
-    At most one commit is in flight: the next batch is handed over only when the one
-    before has committed and been reported, so reports reach the coordinator in order.
-    """
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        processor: ItemProcessor,
-        case_id: str,
-        connection: Connection,
-        shared: _Shared,
-    ) -> None:
-        self.runtime = runtime
-        self.processor = processor
-        self.case_id = case_id
-        self.connection = connection
-        self.shared = shared
-        self.batch = Batch()
-        self.outcomes: list[Outcome] = []
-        self.children: list[Task] = []
-        self.batch_opened = 0.0
-        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
-        self.in_flight: tuple[Future[None], Committed] | None = None
-
-    def run(self) -> None:
-        settings = self.runtime.settings
-        try:
-            self.connection.send("ready")
-            while True:
-                self._reap()
-                if self.outcomes and (
-                    len(self.outcomes) >= settings.batch_size
-                    or time.monotonic() - self.batch_opened >= settings.batch_seconds
-                ):
-                    self._commit()
-                    continue
-                pending = self.outcomes or self.in_flight
-                if not self.connection.poll(IDLE_COMMIT_SECONDS if pending else None):
-                    # Nothing more is coming for now: save what is done and report it.
-                    self._commit()
-                    self._finish_in_flight()
-                    continue
-                wire = self.connection.recv()
-                if wire is None:
-                    break
-                task = Task.from_wire(wire)
-                self.shared.taken.value += 1
-                if self.shared.taken.value % REFILL_EVERY == 0:
-                    self.connection.send("more")  # wakes the coordinator to refill the pipe
-                self._process(task)
-                if self.shared.stopping.is_set():
-                    break
-            self._commit()
-            self._finish_in_flight()
-        except (EOFError, BrokenPipeError):
-            return
-        except Exception as err:
-            with contextlib.suppress(OSError):
-                self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
-        finally:
-            self.committer.shutdown(wait=True)
-
-    def _process(self, task: Task) -> None:
-        self.shared.current.value = task.seq
-        self.shared.started.value = time.monotonic()
-        result = self.processor.process(task)
-        self.shared.started.value = 0.0
-        if result.fatal:
-            self._commit()  # what was done before the failure is still good
-            self._finish_in_flight()
-            raise _WorkerFatal(result.fatal)
-        if not self.outcomes:
-            self.batch_opened = time.monotonic()
-        outcome, children = record_result(self.batch, task, result, self.case_id)
-        self.outcomes.append(outcome)
-        self.children.extend(children)
-
-    def _commit(self) -> None:
-        """Hand the current batch to the commit thread (after the one before is done)."""
-        if not self.outcomes:
-            return
-        self._finish_in_flight()
-        report = Committed(self.outcomes, self.children)
-        future = self.committer.submit(commit_batch, self.runtime, self.case_id, self.batch)
-        self.in_flight = (future, report)
-        self.batch = Batch()
-        self.outcomes = []
-        self.children = []
-
-    def _reap(self) -> None:
-        if self.in_flight is not None and self.in_flight[0].done():
-            self._finish_in_flight()
-
-    def _finish_in_flight(self) -> None:
-        if self.in_flight is None:
-            return
-        future, report = self.in_flight
-        self.in_flight = None
-        future.result()  # a failed commit raises here and ends the worker
-        self.connection.send(report)
-
-
-class _WorkerFatal(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+PRELOAD = ["caselens.ingest.worker_loop"]
+assert REFILL_EVERY <= PREFETCH // 2, "a worker must ask for more before its pipe runs dry"
 
 
 @dataclass(slots=True)
 class _Worker:
     process: BaseProcess
     connection: Connection
-    shared: _Shared
+    shared: Shared
     # (sequence number, task) sent to the worker and not yet committed by it
     assigned: deque[tuple[int, Task]] = field(default_factory=deque)
     sent: int = 0
@@ -252,14 +82,14 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         parent_end, child_end = self._context.Pipe(duplex=True)
-        shared = _Shared(
+        shared = Shared(
             started=self._context.Value("d", 0.0, lock=False),
             current=self._context.Value("q", 0, lock=False),
             taken=self._context.Value("q", 0, lock=False),
             stopping=self._stopping,
         )
         process = self._context.Process(
-            target=_worker_main, args=(self.config, child_end, shared), daemon=True
+            target=worker_main, args=(self.config, child_end, shared), daemon=True
         )
         process.start()
         child_end.close()
