@@ -32,7 +32,8 @@ def _items_saved(settings: Settings) -> int:
         engine.dispose()
 
 
-def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None) -> None:
+@pytest.mark.parametrize("stop", ["kill -9 the process group", "SIGTERM to the coordinator"])
+def test_stopped_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None, stop: str) -> None:
     settings = Settings(home=tmp_path / "home", database_url=database_url)
     app = Caselens(settings)
     app.users.init(ADMIN)
@@ -70,8 +71,12 @@ def test_kill_9_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None) 
         assert process.poll() is None, "ingest ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers at once
-    process.wait()
+    if stop.startswith("kill -9"):
+        os.killpg(process.pid, signal.SIGKILL)  # the coordinator and its workers at once
+        process.wait()
+    else:
+        process.send_signal(signal.SIGTERM)  # workers commit what they have, then stop
+        assert process.wait(timeout=60) == 130
     saved = _items_saved(settings)
     assert 200 <= saved < FILES, "the kill should land mid-run"
 

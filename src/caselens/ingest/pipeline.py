@@ -8,12 +8,16 @@ running it again: committed items are skipped, pending ones are picked up.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Protocol
 
 from sqlalchemy import Row, select
@@ -111,23 +115,27 @@ class IngestCoordinator:
             planned = self._plan(paths, self._known_items())
             first = next(planned, None)
             if first is not None:
-                config = WorkerConfig(settings=settings, case_id=self.job.case_id)
-                with WorkerPool(self.job.workers, config) as pool:
-                    try:
-                        # Workers start on the first files while the walk goes on.
-                        for count, task in enumerate(itertools.chain([first], planned)):
-                            pool.submit(task)
-                            if count % 256 == 255:
-                                self._absorb(pool.poll(timeout=0), pool)
-                        self._drive(pool)
-                    except KeyboardInterrupt:
-                        self.summary.interrupted = True
-                        self._absorb(pool.stop(), pool)
-                    self.summary.workers_replaced = pool.replaced
+                with _terminate_as_interrupt():
+                    self._run_workers(itertools.chain([first], planned))
             self._commit_own()
             self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
         self.summary.seconds = time.perf_counter() - started
         return self.summary
+
+    def _run_workers(self, tasks: Iterator[Task]) -> None:
+        config = WorkerConfig(settings=self.runtime.settings, case_id=self.job.case_id)
+        with WorkerPool(self.job.workers, config) as pool:
+            try:
+                # Workers start on the first files while the walk goes on.
+                for count, task in enumerate(tasks):
+                    pool.submit(task)
+                    if count % 256 == 255:
+                        self._absorb(pool.poll(timeout=0), pool)
+                self._drive(pool)
+            except KeyboardInterrupt:
+                self.summary.interrupted = True
+                self._absorb(pool.stop(), pool)
+            self.summary.workers_replaced = pool.replaced
 
     def _known_items(self) -> dict[str, Row[Any]]:
         with self.runtime.transaction() as connection:
@@ -241,3 +249,20 @@ class IngestCoordinator:
             self.summary.failures.append((path, outcome.error))
         if self.progress:
             self.progress.advanced(1, outcome.size, self.summary.states["failed"])
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops an ingest as Ctrl-C does: workers commit what they have, then end."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

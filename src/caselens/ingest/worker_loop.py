@@ -69,6 +69,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
     # The coordinator handles Ctrl-C and tells workers to stop; a parser that crashes the
     # process is reported as the item's failure, not as a dump on the user's terminal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # so does a termination request
     faulthandler.disable()
     settings = config.settings
     limit = settings.item_memory_mb * 1024 * 1024
