@@ -59,16 +59,13 @@ def test_stopped_mid_ingest_then_rerun(tmp_path: Path, database_url: str | None,
         "--workers",
         "2",
     ]
+    log = (tmp_path / "first-run.log").open("w")
     process = subprocess.Popen(
-        command,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        command, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log
     )
     deadline = time.monotonic() + 120
     while _items_saved(settings) < 200:
-        assert process.poll() is None, "ingest ended before it could be killed"
+        assert process.poll() is None, (tmp_path / "first-run.log").read_text()
         assert time.monotonic() < deadline
         time.sleep(0.05)
     if stop.startswith("kill -9"):

@@ -67,10 +67,13 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
         return
     runtime.blobs.sync()
     with runtime.transaction() as connection:
-        bulk_insert(connection, blobs, list(batch.blobs.values()), conflict=["sha256"])
+        # Rows go in key order: two workers inserting the same blobs (a file found in
+        # several places) in different orders would deadlock on PostgreSQL.
+        blob_rows = [batch.blobs[sha256] for sha256 in sorted(batch.blobs)]
+        bulk_insert(connection, blobs, blob_rows, conflict=["sha256"])
         item_rows = [_complete_item(row) for row in batch.items.values()]
-        # Parents before children: a child's foreign key needs its parent's row.
-        item_rows.sort(key=lambda row: row["depth"])
+        # Parents before children (a child's foreign key needs its parent), then by id.
+        item_rows.sort(key=lambda row: (row["depth"], row["id"]))
         bulk_insert(connection, items, item_rows, conflict=["id"], update=ITEM_UPDATE_COLUMNS)
         if batch.supersede_items:
             supersede(connection, batch.supersede_items)
