@@ -158,3 +158,32 @@ json_values = st.recursive(
 @given(json_values)
 def test_canonical_json_matches_the_reference_implementation(value: object) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
+
+
+def test_concurrent_writers_start_and_extend_a_chain_safely(app: Caselens) -> None:
+    # Two ingest workers commit their first batches into a new case's chain at once.
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for round_ in range(5):
+                entries = [
+                    chain.LogEntry(action="acquired", case_id="test", item_id=f"{name}{round_}-{i}")
+                    for i in range(20)
+                ]
+                with app.runtime.transaction() as connection:
+                    chain.append(connection, app.runtime.signer, CHAIN, entries)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    report = _verify(app)
+    assert report.ok, report.problems
+    assert report.records == 200

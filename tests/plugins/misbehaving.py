@@ -74,3 +74,20 @@ PLUGINS = [
     f"tests.plugins.misbehaving:{cls.__name__}"
     for cls in (SleepingIngestor, StuckIngestor, CrashingIngestor, GreedyIngestor, RaisingIngestor)
 ]
+
+
+class BundleIngestor(Ingestor):
+    """A toy container format: each line ``name: content`` is a file inside it."""
+
+    name = "test-bundle"
+    extensions: ClassVar[frozenset[str]] = frozenset({".bundle"})
+    base_score = 100
+
+    def ingest(self, source: Source, sink: Sink) -> None:
+        sink.set_document("Package")
+        for line in source.read_bytes().splitlines():
+            name, _, content = line.partition(b": ")
+            sink.add_child(b"inside/" + name, content + b"\n")
+
+
+BUNDLE_PLUGIN = f"tests.plugins.misbehaving:{BundleIngestor.__name__}"

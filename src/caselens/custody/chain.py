@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 
 from caselens.custody.canonical import canonical_json, format_time, parse_time, sha256_hex
 from caselens.custody.signing import HeadSigner, signature_valid
@@ -146,9 +146,10 @@ def _lock_head(connection: Connection, chain: str) -> tuple[int, str]:
         query = query.with_for_update()
     row = connection.execute(query).first()
     if row is None:
-        connection.execute(
-            insert(chain_heads).values(chain=chain, seq=0, hash=GENESIS_HASH, updated_at=utcnow())
-        )
+        # Two writers may start a chain at once (two ingest workers on a new case): the
+        # second insert is skipped and that writer waits for the first one's row lock.
+        genesis = {"chain": chain, "seq": 0, "hash": GENESIS_HASH, "updated_at": utcnow()}
+        bulk_insert(connection, chain_heads, [genesis], conflict=["chain"])
         row = connection.execute(query).first()
         assert row is not None
     return int(row.seq), str(row.hash)
