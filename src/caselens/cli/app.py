@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         errors.print("interrupted: run the same command again to finish")
         return 130
-    except Exception as error:
+    except Exception as error:  # the edge: even a bug gets one clear line, no traceback
         errors.print(f"[red]internal error:[/red] {type(error).__name__}: {error}", highlight=False)
         return 70
     return result if isinstance(result, int) else 0

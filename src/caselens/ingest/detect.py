@@ -91,7 +91,7 @@ def _libmagic(head: bytes) -> str:
         return "application/octet-stream"
     try:
         mime = detector.from_buffer(head)
-    except Exception:
+    except Exception:  # libmagic fails on odd input; the type stays unknown
         return "application/octet-stream"
     return str(mime) if mime else "application/octet-stream"
 

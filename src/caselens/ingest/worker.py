@@ -138,7 +138,7 @@ class ItemProcessor:
                 return
             except (ItemTimeout, MemoryError, StorageError):
                 raise
-            except Exception as err:
+            except Exception as err:  # a parser bug must not end the run
                 result.state = "failed"
                 result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
                 return

@@ -151,7 +151,7 @@ class _WorkerLoop:
             self._finish_in_flight()
         except (EOFError, BrokenPipeError):
             return
-        except Exception as err:
+        except Exception as err:  # reported to the coordinator, then this worker ends
             with contextlib.suppress(OSError):
                 self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
         finally:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Row
 
 from caselens.actor import Actor
-from caselens.errors import AccessDenied
+from caselens.errors import AccessDenied, NotFound
 from caselens.runtime import Runtime
 from caselens.services import audit_log
 from caselens.services.access import case_row
@@ -70,7 +70,7 @@ class Service:
             if reference is not None:
                 try:
                     case = case_row(connection, reference)
-                except Exception:
+                except NotFound:  # the refusal then goes to the installation log
                     case = None
             self._audit(
                 connection,
