@@ -14,9 +14,7 @@ import faulthandler
 import gc
 import resource
 import signal
-import sys
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -79,9 +77,6 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
     # garbage collector from walking them again and again.
     gc.freeze()
     runtime = Runtime(settings)
-    # The commit thread releases the GIL around every row it writes; a short switch
-    # interval keeps it from queueing behind the parser thread for 5 ms each time.
-    sys.setswitchinterval(0.0002)
     processor = ItemProcessor(
         runtime.blobs,
         config.case_id,
@@ -93,10 +88,11 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
 
 
 class _WorkerLoop:
-    """Process tasks; commit batches in a second thread so parsing never waits on a flush.
+    """Process tasks and commit them in batches; report each commit to the coordinator.
 
-    At most one commit is in flight: the next batch is handed over only when the one
-    before has committed and been reported, so reports reach the coordinator in order.
+    Commits run in this thread: the machine's cores are all busy parsing, so a commit
+    thread would only add switching, and while one worker waits for the database lock
+    the others have the processor.
     """
 
     def __init__(
@@ -116,46 +112,36 @@ class _WorkerLoop:
         self.outcomes: list[Outcome] = []
         self.children: list[Task] = []
         self.batch_opened = 0.0
-        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commit")
-        self.in_flight: tuple[Future[None], Committed] | None = None
 
     def run(self) -> None:
         settings = self.runtime.settings
         try:
             self.connection.send("ready")
             while True:
-                self._reap()
                 if self.outcomes and (
                     len(self.outcomes) >= settings.batch_size
                     or time.monotonic() - self.batch_opened >= settings.batch_seconds
                 ):
                     self._commit()
                     continue
-                pending = self.outcomes or self.in_flight
-                if not self.connection.poll(IDLE_COMMIT_SECONDS if pending else None):
-                    # Nothing more is coming for now: save what is done and report it.
-                    self._commit()
-                    self._finish_in_flight()
+                if not self.connection.poll(IDLE_COMMIT_SECONDS if self.outcomes else None):
+                    self._commit()  # nothing more is coming for now: save and report
                     continue
                 wire = self.connection.recv()
                 if wire is None:
                     break
-                task = Task.from_wire(wire)
                 self.shared.taken.value += 1
                 if self.shared.taken.value % REFILL_EVERY == 0:
                     self.connection.send("more")  # wakes the coordinator to refill the pipe
-                self._process(task)
+                self._process(Task.from_wire(wire))
                 if self.shared.stopping.is_set():
                     break
             self._commit()
-            self._finish_in_flight()
         except (EOFError, BrokenPipeError):
             return
         except Exception as err:  # reported to the coordinator, then this worker ends
             with contextlib.suppress(OSError):
                 self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
-        finally:
-            self.committer.shutdown(wait=True)
 
     def _process(self, task: Task) -> None:
         self.shared.current.value = task.seq
@@ -164,7 +150,6 @@ class _WorkerLoop:
         self.shared.started.value = 0.0
         if result.fatal:
             self._commit()  # what was done before the failure is still good
-            self._finish_in_flight()
             raise _WorkerFatal(result.fatal)
         if not self.outcomes:
             self.batch_opened = time.monotonic()
@@ -173,28 +158,13 @@ class _WorkerLoop:
         self.children.extend(children)
 
     def _commit(self) -> None:
-        """Hand the current batch to the commit thread (after the one before is done)."""
         if not self.outcomes:
             return
-        self._finish_in_flight()
-        report = Committed(self.outcomes, self.children)
-        future = self.committer.submit(commit_batch, self.runtime, self.case_id, self.batch)
-        self.in_flight = (future, report)
+        commit_batch(self.runtime, self.case_id, self.batch)
+        self.connection.send(Committed(self.outcomes, self.children))
         self.batch = Batch()
         self.outcomes = []
         self.children = []
-
-    def _reap(self) -> None:
-        if self.in_flight is not None and self.in_flight[0].done():
-            self._finish_in_flight()
-
-    def _finish_in_flight(self) -> None:
-        if self.in_flight is None:
-            return
-        future, report = self.in_flight
-        self.in_flight = None
-        future.result()  # a failed commit raises here and ends the worker
-        self.connection.send(report)
 
 
 class _WorkerFatal(Exception):
