@@ -137,12 +137,13 @@ class WorkerPool:
                 if message == "ready":
                     worker.ready = True
                 elif isinstance(message, Committed):
-                    done = {outcome.item_id for outcome in message.outcomes}
+                    outcomes, children = message.items()
+                    done = {outcome.item_id for outcome in outcomes}
                     worker.assigned = deque(
                         pair for pair in worker.assigned if pair[1].item_id not in done
                     )
-                    event.committed.extend(message.outcomes)
-                    event.children.extend(message.children)
+                    event.committed.extend(outcomes)
+                    event.children.extend(children)
                 elif isinstance(message, Fatal):
                     event.fatal = message.message
         except (EOFError, OSError):

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-
-from caselens.custody.canonical import format_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +76,10 @@ def _kind(mode: int) -> str:
 
 def source_metadata(info: os.stat_result) -> dict[str, Any]:
     """File-system facts as found at acquisition, before the file is read."""
-
-    def at(seconds: float) -> str:
-        return format_time(datetime.fromtimestamp(seconds, UTC))
-
     return {
-        "modified": at(info.st_mtime),
-        "accessed": at(info.st_atime),
-        "changed": at(info.st_ctime),
+        "modified": _time_from_ns(info.st_mtime_ns),
+        "accessed": _time_from_ns(info.st_atime_ns),
+        "changed": _time_from_ns(info.st_ctime_ns),
         "mode": oct(info.st_mode),
         "uid": info.st_uid,
         "gid": info.st_gid,
@@ -94,3 +88,9 @@ def source_metadata(info: os.stat_result) -> dict[str, Any]:
         "device": str(info.st_dev),
         "size": info.st_size,
     }
+
+
+def _time_from_ns(nanoseconds: int) -> str:
+    """RFC 3339 in UTC with the file system's full nanosecond precision."""
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"

@@ -194,17 +194,21 @@ def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: 
 
 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:
+    """The item's own FollowTheMoney entity (a Document or one of its descendants)."""
     entity = model.make_entity(sink.document_schema)
     entity.id = sink.document_id
-    # Values caselens produced itself are already clean; FtM's cleaning of MIME types
-    # alone costs more than hashing a small file.
-    entity.add("fileName", task.name, cleaned=True)
-    entity.add("fileSize", str(source.size), cleaned=True)
-    entity.add("mimeType", source.mime_type, cleaned=True)
-    entity.add("contentHash", source.digests.sha1, cleaned=True)  # FtM's convention: SHA-1
+    # What ingestors found is checked and cleaned by FollowTheMoney ...
     for name, values in sink.document_properties.items():
         entity.add(name, values, quiet=True, cleaned=False)
     data: dict[str, Any] = entity.to_dict()
+    # ... what caselens measured itself is clean already, and cleaning it costs more
+    # than hashing a small file (every Document schema has these properties).
+    data["properties"].update(
+        fileName=[task.name],
+        fileSize=[str(source.size)],
+        mimeType=[source.mime_type],
+        contentHash=[source.digests.sha1],  # FtM's convention: SHA-1
+    )
     return data
 
 

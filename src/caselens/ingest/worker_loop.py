@@ -40,10 +40,23 @@ class WorkerConfig:
 
 @dataclass(frozen=True, slots=True)
 class Committed:
-    """A worker's report after a commit: the items saved and the children to process."""
+    """A worker's report after a commit: the items saved and the children to process.
 
-    outcomes: list[Outcome]
-    children: list[Task]
+    Both as plain tuples, which pickle several times faster than dataclasses.
+    """
+
+    outcomes: list[tuple[str, str, int, str | None]]
+    children: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome], children: list[Task]) -> Committed:
+        return cls(
+            [(o.item_id, o.state, o.size, o.error) for o in outcomes],
+            [child.to_wire(0) for child in children],
+        )
+
+    def items(self) -> tuple[list[Outcome], list[Task]]:
+        return [Outcome(*o) for o in self.outcomes], [Task.from_wire(c) for c in self.children]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +174,7 @@ class _WorkerLoop:
         if not self.outcomes:
             return
         commit_batch(self.runtime, self.case_id, self.batch)
-        self.connection.send(Committed(self.outcomes, self.children))
+        self.connection.send(Committed.of(self.outcomes, self.children))
         self.batch = Batch()
         self.outcomes = []
         self.children = []
