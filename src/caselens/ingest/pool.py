@@ -37,6 +37,7 @@ from caselens.ingest.worker_loop import (
 # Tasks sent to a worker and not yet taken up: enough that it never waits for the
 # coordinator, few enough that the pipe never fills (a full pipe both ways would deadlock).
 PREFETCH = 32
+CHUNK = 8  # tasks per message: one pickle and one write for several small files
 PRELOAD = ["caselens.ingest.worker_loop"]
 assert REFILL_EVERY <= PREFETCH // 2, "a worker must ask for more before its pipe runs dry"
 
@@ -115,16 +116,20 @@ class WorkerPool:
 
     def _dispatch(self) -> None:
         for worker in self._workers:
-            while (
-                worker.ready and self._queue and worker.sent - worker.shared.taken.value < PREFETCH
-            ):
-                task = self._queue.popleft()
-                seq = self._next_seq
-                self._next_seq += 1
-                worker.assigned.append((seq, task))
-                worker.sent += 1
+            while worker.ready and self._queue:
+                room = PREFETCH - (worker.sent - worker.shared.taken.value)
+                if room < CHUNK and room < len(self._queue):
+                    break
+                chunk = []
+                for _ in range(min(CHUNK, len(self._queue))):
+                    seq = self._next_seq
+                    self._next_seq += 1
+                    task = self._queue.popleft()
+                    worker.assigned.append((seq, task))
+                    chunk.append(task.to_wire(seq))
+                worker.sent += len(chunk)
                 try:
-                    worker.connection.send(task.to_wire(seq))
+                    worker.connection.send(chunk)
                 except OSError:
                     break  # the worker died; _enforce_limits reports and replaces it
 

@@ -140,14 +140,8 @@ class _WorkerLoop:
                 if not self.connection.poll(IDLE_COMMIT_SECONDS if self.outcomes else None):
                     self._commit()  # nothing more is coming for now: save and report
                     continue
-                wire = self.connection.recv()
-                if wire is None:
-                    break
-                self.shared.taken.value += 1
-                if self.shared.taken.value % REFILL_EVERY == 0:
-                    self.connection.send("more")  # wakes the coordinator to refill the pipe
-                self._process(Task.from_wire(wire))
-                if self.shared.stopping.is_set():
+                chunk = self.connection.recv()
+                if chunk is None or not self._process_chunk(chunk):
                     break
             self._commit()
         except (EOFError, BrokenPipeError):
@@ -155,6 +149,17 @@ class _WorkerLoop:
         except Exception as err:  # reported to the coordinator, then this worker ends
             with contextlib.suppress(OSError):
                 self.connection.send(Fatal(getattr(err, "message", None) or repr(err)))
+
+    def _process_chunk(self, chunk: list[tuple[Any, ...]]) -> bool:
+        """Process a message's tasks; False when the coordinator asked to stop."""
+        for wire in chunk:
+            if self.shared.stopping.is_set():
+                return False
+            self.shared.taken.value += 1
+            if self.shared.taken.value % REFILL_EVERY == 0:
+                self.connection.send("more")  # wakes the coordinator to refill the pipe
+            self._process(Task.from_wire(wire))
+        return not self.shared.stopping.is_set()
 
     def _process(self, task: Task) -> None:
         self.shared.current.value = task.seq
