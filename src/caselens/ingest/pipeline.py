@@ -32,7 +32,6 @@ from caselens.ingest.pool import PoolEvent, WorkerPool
 from caselens.ingest.rows import (
     BASE_COLUMNS,
     Outcome,
-    acquired_details,
     custody_entry,
     record_result,
 )
@@ -171,9 +170,8 @@ class IngestCoordinator:
                 continue  # the same path given twice
             base = self._top_level_row(identifier, entry)
             if entry.readable:
-                acquisition = {k: v for k, v in acquired_details(base).items() if v is not None}
                 yield self._task(
-                    identifier, base["name"], base, source_path=entry.path, acquisition=acquisition
+                    identifier, base["name"], base, source_path=entry.path, acquired=True
                 )
                 tasks += 1
                 total_bytes += int(entry.metadata.get("size", 0))

@@ -25,9 +25,9 @@ class Task:
     actor: str | None = None
     # The item's row as known before processing: ids, path, parent, acquisition facts.
     base: dict[str, Any] = field(default_factory=dict)
-    # For items acquired from a source (not derived from another item): what the
-    # "acquired" custody record says besides the hashes.
-    acquisition: dict[str, Any] | None = None
+    # True for items acquired from a source, which get an "acquired" custody record
+    # (items derived from another item got their "derived" record with the parent's).
+    acquired: bool = False
 
     def to_wire(self, seq: int) -> tuple[Any, ...]:
         """A plain tuple (fast to pickle) of this task, numbered ``seq``."""
@@ -42,7 +42,7 @@ class Task:
             seq,
             self.actor,
             self.base,
-            self.acquisition,
+            self.acquired,
         )
 
     @classmethod

@@ -22,6 +22,7 @@ from caselens.ingest.detect import detect_mime
 from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
 from caselens.ingest.formats import INGESTORS
 from caselens.ingest.registry import Ingestor, candidates
+from caselens.ingest.rows import acquired_details
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.ingest.tasks import ChildRecord, ItemResult, Task
@@ -157,8 +158,8 @@ def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEnt
     """The item's custody records, serialised here so the chain writer only links them."""
     entries = []
     digests = result.digests
-    if task.acquisition is not None:
-        details = dict(task.acquisition)
+    if task.acquired:
+        details = acquired_details(task.base)
         if digests is not None:
             details.update(
                 sha256=digests.sha256, sha1=digests.sha1, md5=digests.md5, size=digests.size
