@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from sqlalchemy import Connection, Engine
@@ -21,11 +21,14 @@ from caselens.store.blobs import BlobStore
 @dataclass
 class Runtime:
     settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
+    # Ingest workers skip the schema check: their coordinator has just made it.
+    check_schema: bool = True
 
     @cached_property
     def engine(self) -> Engine:
         engine = make_engine(self.settings)
+        if not self.check_schema:
+            return engine
         try:
             migrate.upgrade(engine)
         except OperationalError as err:
