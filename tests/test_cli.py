@@ -118,6 +118,11 @@ def test_verify_fails_with_exit_4_and_names_the_item(run, tmp_path: Path) -> Non
     code, out, _ = run("verify", "OP-2")
     assert code == 4
     assert f"item {item['id']}" in out and "has changed" in out
+    code, out, _ = run("show", "OP-2", item["id"], "--json")
+    custody = json.loads(out)["custody"]
+    assert [c["action"] for c in custody] == ["acquired", "ingested", "verified"]
+    assert custody[2]["details"] == {"ok": False}
+    assert custody[0]["details"]["sha256"] == item["sha256"]
     code, _, err = run("export-item", "OP-2", item["id"], str(tmp_path / "x.txt"))
     assert code == 4 and "altered" in err
     assert not (tmp_path / "x.txt").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,7 +190,14 @@ class ItemService(Service):
                 )
             ]
             custody = [
-                {"seq": r.seq, "action": r.action, "actor": r.actor, "at": r.at, "hash": r.hash}
+                {
+                    "seq": r.seq,
+                    "action": r.action,
+                    "actor": r.actor,
+                    "at": r.at,
+                    "details": json.loads(r.record)["body"].get("details", {}),
+                    "hash": r.hash,
+                }
                 for r in connection.execute(
                     select(log_records)
                     .where(

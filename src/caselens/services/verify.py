@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,11 @@ class VerifyReport:
     items_checked: int = 0
     chains: list[chain.ChainReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    failed_items: set[str] = field(default_factory=set)
+
+    def item_problem(self, row: Any, problem: str) -> None:
+        self.problems.append(f"item {row.id} ({row.path}): {problem}")
+        self.failed_items.add(row.id)
 
     @property
     def ok(self) -> bool:
@@ -91,11 +95,9 @@ class VerifyService(Service):
         for row in rows:
             by_blob.setdefault(row.sha256, []).append(row)
             if row.blob_sha1 is None:
-                report.problems.append(f"item {row.id} ({row.path}): its blob is not registered")
+                report.item_problem(row, "its blob is not registered")
             elif (row.sha1, row.md5, row.size) != (row.blob_sha1, row.blob_md5, row.blob_size):
-                report.problems.append(
-                    f"item {row.id} ({row.path}): recorded hashes differ from the blob's record"
-                )
+                report.item_problem(row, "recorded hashes differ from the blob's record")
         expected = {
             sha: Digests(sha, group[0].sha1, group[0].md5, group[0].size)
             for sha, group in by_blob.items()
@@ -109,7 +111,7 @@ class VerifyService(Service):
                 report.blobs_checked += 1
                 if problem:
                     for row in by_blob[sha]:
-                        report.problems.append(f"item {row.id} ({row.path}): {problem}")
+                        report.item_problem(row, problem)
         return report
 
     def _record(self, actor: Actor, case: Row[Any], report: VerifyReport) -> None:
@@ -117,25 +119,21 @@ class VerifyService(Service):
             item_ids = connection.execute(
                 select(items.c.id).where(items.c.case_id == case.id, items.c.sha256.is_not(None))
             ).scalars()
-            failed = {p.split(" ", 2)[1] for p in report.problems if p.startswith("item ")}
             entries = [
                 chain.LogEntry(
                     action="verified",
                     case_id=case.id,
                     item_id=item_id,
                     actor=actor.user,
-                    details={"ok": item_id not in failed},
+                    details={"ok": item_id not in report.failed_items},
                 )
                 for item_id in item_ids
             ]
             chain.append(connection, self.runtime.signer, chain.custody_chain(case.id), entries)
-            summary = report.as_dict()
             details = {
                 "ok": report.ok,
                 "blobs_checked": report.blobs_checked,
                 "problems": len(report.problems) + sum(len(c.problems) for c in report.chains),
-                "heads": json.loads(
-                    json.dumps({c["chain"]: c["head_hash"] for c in summary["chains"]})
-                ),
+                "heads": {c.chain: c.head.hash if c.head else None for c in report.chains},
             }
             self._audit(connection, actor, "case.verify", case=case, details=details)
