@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from typing import Any
 
 TEXT_EXTENSIONS = {
@@ -105,9 +104,9 @@ def _magic_detector() -> Any:
     return detector
 
 
-@lru_cache(maxsize=1)
-def libmagic_available() -> bool:
-    return _load_magic() is not None
+def warm_up() -> bool:
+    """Load libmagic's database now (before workers fork, which then share it)."""
+    return _magic_detector() is not None
 
 
 def _load_magic() -> Any:

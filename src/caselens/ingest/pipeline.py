@@ -26,6 +26,7 @@ from caselens.db.schema import items
 from caselens.db.types import utcnow
 from caselens.errors import StorageError
 from caselens.identity import display_path, item_id
+from caselens.ingest import detect
 from caselens.ingest.formats import load_plugins
 from caselens.ingest.lock import case_ingest_lock
 from caselens.ingest.pool import PoolEvent, WorkerPool
@@ -110,6 +111,7 @@ class IngestCoordinator:
             settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
         ):
             load_plugins(settings.ingestor_plugins)  # fail here, not in every worker
+            detect.warm_up()
             self.runtime.blobs.remove_stale_temp_files()
             planned = self._plan(paths, self._known_items())
             first = next(planned, None)
