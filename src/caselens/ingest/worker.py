@@ -233,7 +233,8 @@ def _on_alarm(_signum: int, _frame: FrameType | None) -> None:
 
 
 def _arm_alarm(seconds: float) -> None:
-    signal.signal(signal.SIGALRM, _on_alarm)
+    if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+        signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
