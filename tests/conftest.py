@@ -32,6 +32,16 @@ ADMIN = Actor(user="admin", purpose="testing", os_user="admin")
 REFERENCE = "CASE-1"
 
 
+def new_installation(
+    home: Path, database_url: str | None, title: str = "test case", **overrides: object
+) -> Caselens:
+    """An installation with its own settings, an admin, and case "C" led by the admin."""
+    app = Caselens(Settings(home=home, database_url=database_url, **overrides))  # type: ignore[arg-type]
+    app.users.init(ADMIN)
+    app.cases.create(ADMIN, "C", title, default_purpose="testing")
+    return app
+
+
 @pytest.fixture
 def database_url() -> Iterator[str | None]:
     if not PG_URL:

@@ -6,26 +6,22 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from caselens.config import Settings
 from caselens.db.schema import items
-from caselens.services import Caselens
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, new_installation
 from tests.plugins.misbehaving import BUNDLE_PLUGIN
 
 
 def test_children_become_items_with_parent_and_derived_custody(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database_url,
+    app = new_installation(
+        tmp_path / "home",
+        database_url,
+        "children",
         workers=2,
         batch_seconds=0.2,
         ingestor_plugins=[BUNDLE_PLUGIN],
     )
-    app = Caselens(settings)
-    app.users.init(ADMIN)
-    app.cases.create(ADMIN, "C", "children", default_purpose="testing")
     source = tmp_path / "src"
     source.mkdir()
     (source / "a.bundle").write_bytes(b"one.txt: first\ntwo.txt: second\nsame.txt: first")

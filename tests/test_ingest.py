@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from caselens.config import Settings
 from caselens.db.schema import blobs, entities, exhibits, item_texts, items, log_records
 from caselens.errors import CaseBusy, StorageError
 from caselens.services import Caselens
 from caselens.services.ingest import Acquisition
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, new_installation
 from tests.evidence_tree import LATIN1_TEXT, ODD_NAME, build_tree
 from tests.plugins.misbehaving import PLUGINS
 
@@ -132,9 +131,10 @@ def test_exhibits_are_separate_occurrences(app: Caselens, case: str, tmp_path: P
 
 
 def test_misbehaving_parsers_are_contained(tmp_path: Path, database_url: str | None) -> None:
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database_url,
+    app = new_installation(
+        tmp_path / "home",
+        database_url,
+        "misbehaving parsers",
         workers=2,
         item_timeout=2,
         kill_grace=1,
@@ -142,9 +142,6 @@ def test_misbehaving_parsers_are_contained(tmp_path: Path, database_url: str | N
         batch_seconds=0.2,
         ingestor_plugins=PLUGINS,
     )
-    app = Caselens(settings)
-    app.users.init(ADMIN)
-    app.cases.create(ADMIN, "C", "misbehaving parsers", default_purpose="testing")
     source = tmp_path / "src"
     source.mkdir()
     for name in ("a.sleep", "b.stuck", "c.crash", "d.greedy", "e.raise"):
@@ -209,10 +206,9 @@ def _install_failing_trigger(app: Caselens) -> None:
 def test_database_error_rolls_back_and_the_run_resumes(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    settings = Settings(home=tmp_path / "home", database_url=database_url, workers=1, batch_size=5)
-    app = Caselens(settings)
-    app.users.init(ADMIN)
-    app.cases.create(ADMIN, "C", "database failure", default_purpose="testing")
+    app = new_installation(
+        tmp_path / "home", database_url, "database failure", workers=1, batch_size=5
+    )
     source = tmp_path / "src"
     source.mkdir()
     for index in range(40):

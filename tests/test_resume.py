@@ -15,8 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from caselens.config import Settings
 from caselens.db.schema import items, log_records
+from caselens.errors import StorageError
 from caselens.services import Caselens
-from tests.conftest import ADMIN
+from tests.conftest import ADMIN, new_installation
 
 FILES = 8000
 
@@ -112,16 +113,12 @@ def test_disk_full_aborts_cleanly_and_resumes(tmp_path: Path, database_url: str 
     if mounted.returncode != 0:
         pytest.skip("this machine does not allow mounting tmpfs")
     try:
-        settings = Settings(home=home, database_url=database_url, workers=2, batch_size=2)
-        app = Caselens(settings)
-        app.users.init(ADMIN)
-        app.cases.create(ADMIN, "C", "disk full", default_purpose="testing")
+        app = new_installation(home, database_url, "disk full", workers=2, batch_size=2)
+        settings = app.settings
         source = tmp_path / "src"
         source.mkdir()
         for index in range(10):
             (source / f"{index}.bin").write_bytes(os.urandom(512 * 1024))
-        from caselens.errors import StorageError
-
         with pytest.raises(StorageError, match="full"):
             app.ingest.ingest(ADMIN, "C", [str(source)])
         assert [p for p in (settings.blob_root / "tmp").rglob("*") if p.is_file()] == []
