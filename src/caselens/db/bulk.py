@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,18 +22,33 @@ from caselens.db.types import UTCDateTime
 Converter = Callable[[Any], Any]
 
 
-def bulk_insert(
-    connection: Connection,
+@dataclass(frozen=True, slots=True)
+class PreparedInsert:
+    """An insert statement with its rows already converted for one database dialect."""
+
+    sql: str
+    parameters: list[tuple[Any, ...]]
+
+    def execute(self, connection: Connection) -> None:
+        if self.parameters:
+            connection.exec_driver_sql(self.sql, self.parameters)
+
+
+def prepare_insert(
+    dialect: str,
     table: Table,
     rows: Sequence[dict[str, Any]],
     *,
     conflict: Sequence[str] = (),
     update: Sequence[str] = (),
-) -> None:
-    """Insert rows (all with the same keys); on a ``conflict`` key update or skip."""
+) -> PreparedInsert:
+    """Build the statement and convert the rows (all with the same keys) ahead of time.
+
+    Preparing outside the transaction keeps the time a writer holds the database's write
+    lock down to the driver's own work.
+    """
     if not rows:
-        return
-    dialect = connection.dialect.name
+        return PreparedInsert("", [])
     columns = [column.name for column in table.columns if column.name in rows[0]]
     placeholder = "?" if dialect == "sqlite" else "%s"
     # Names come from the schema, never from input; values go as parameters.
@@ -60,7 +76,22 @@ def bulk_insert(
             for index, convert in converted:
                 values[index] = convert(values[index])
         parameters.append(tuple(values))
-    connection.exec_driver_sql(sql, parameters)
+    return PreparedInsert(sql, parameters)
+
+
+def bulk_insert(
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+) -> None:
+    """Insert rows (all with the same keys); on a ``conflict`` key update or skip."""
+    prepared = prepare_insert(
+        connection.dialect.name, table, rows, conflict=conflict, update=update
+    )
+    prepared.execute(connection)
 
 
 def _converter(column_type: Any, dialect: str) -> Converter:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caselens.custody import chain
-from caselens.db.bulk import bulk_insert
+from caselens.db.bulk import prepare_insert
 from caselens.db.schema import blobs, entities, item_texts, items
 from caselens.ingest.superseding import supersede
 from caselens.runtime import Runtime
@@ -65,19 +65,29 @@ def _complete_item(row: dict[str, Any]) -> dict[str, Any]:
 def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
     if not batch.items and not batch.custody:
         return
+    dialect = runtime.engine.dialect.name
+    # Rows go in key order: two workers inserting the same blobs (a file found in
+    # several places) in different orders would deadlock on PostgreSQL.
+    blob_rows = [batch.blobs[sha256] for sha256 in sorted(batch.blobs)]
+    item_rows = [_complete_item(row) for row in batch.items.values()]
+    # Parents before children (a child's foreign key needs its parent), then by id.
+    item_rows.sort(key=lambda row: (row["depth"], row["id"]))
+    # Everything is converted before the transaction, which then only writes.
+    inserts = [
+        prepare_insert(dialect, blobs, blob_rows, conflict=["sha256"]),
+        prepare_insert(dialect, items, item_rows, conflict=["id"], update=ITEM_UPDATE_COLUMNS),
+    ]
+    rows_after = [
+        prepare_insert(dialect, item_texts, batch.texts),
+        prepare_insert(dialect, entities, batch.entities),
+    ]
     runtime.blobs.sync()
     with runtime.transaction() as connection:
-        # Rows go in key order: two workers inserting the same blobs (a file found in
-        # several places) in different orders would deadlock on PostgreSQL.
-        blob_rows = [batch.blobs[sha256] for sha256 in sorted(batch.blobs)]
-        bulk_insert(connection, blobs, blob_rows, conflict=["sha256"])
-        item_rows = [_complete_item(row) for row in batch.items.values()]
-        # Parents before children (a child's foreign key needs its parent), then by id.
-        item_rows.sort(key=lambda row: (row["depth"], row["id"]))
-        bulk_insert(connection, items, item_rows, conflict=["id"], update=ITEM_UPDATE_COLUMNS)
+        for insert in inserts:
+            insert.execute(connection)
         if batch.supersede_items:
             supersede(connection, batch.supersede_items)
-        bulk_insert(connection, item_texts, batch.texts)
-        bulk_insert(connection, entities, batch.entities)
+        for insert in rows_after:
+            insert.execute(connection)
         if batch.custody:
             chain.append(connection, runtime.signer, chain.custody_chain(case_id), batch.custody)
