@@ -39,12 +39,13 @@ def count_files(root: Path) -> tuple[int, int]:
     return files, size
 
 
-def floor_seconds(root: Path, workers: int) -> float:
+def floor_seconds(root: Path, workers: int, files: int) -> float:
     """Read and SHA-256-hash every file, no database: the least any ingest must do."""
+    per_process = str(max(1, -(-files // workers)))  # the files split evenly over processes
     started = time.perf_counter()
     find = subprocess.Popen(["find", str(root), "-type", "f", "-print0"], stdout=subprocess.PIPE)
     subprocess.run(
-        ["xargs", "-0", "-P", str(workers), "-n", "500", "sha256sum"],
+        ["xargs", "-0", "-P", str(workers), "-n", per_process, "sha256sum"],
         stdin=find.stdout,
         stdout=subprocess.DEVNULL,
         check=True,
@@ -90,9 +91,9 @@ def main() -> None:
     results = []
     for label, root in data_sets.items():
         files, size = count_files(root)
-        floor_seconds(root, 1)  # warm the page cache for both sides
+        floor_seconds(root, 1, files)  # warm the page cache for both sides
         for workers in worker_counts:
-            floors = [floor_seconds(root, workers) for _ in range(options.repeat)]
+            floors = [floor_seconds(root, workers, files) for _ in range(options.repeat)]
             runs = [ingest_seconds(root, workers, scratch) for _ in range(options.repeat)]
             seconds = statistics.median(r["seconds"] for r in runs)
             floor = statistics.median(floors)
