@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import typer
@@ -19,7 +20,7 @@ class CliState:
     purpose: str | None = None
     _app: Caselens | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def settings(self) -> Settings:
         overrides = {"home": self.home} if self.home else {}
         return Settings(**overrides)  # type: ignore[arg-type]

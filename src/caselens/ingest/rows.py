@@ -147,10 +147,10 @@ BASE_COLUMNS = (
 
 
 def custody_entry(
-    row: dict[str, Any], action: str, details: dict[str, Any], actor: str | None = None
+    row: dict[str, Any], action: str, details: dict[str, Any], actor: str | None
 ) -> LogEntry:
     kept = {key: value for key, value in details.items() if value is not None}
-    return LogEntry(action, row["case_id"], row["id"], actor or row.get("actor"), kept)
+    return LogEntry(action, row["case_id"], row["id"], actor, kept)
 
 
 def blob_row(digests: Digests) -> dict[str, Any]:

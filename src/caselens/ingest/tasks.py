@@ -18,9 +18,6 @@ class Task:
     source_path: bytes | None = None  # read from here (top-level files) ...
     digests: Digests | None = None  # ... or from the store (children, resumed items)
     depth: int = 0
-    # When set, only these ingestors may run (reprocess --format).
-    only_formats: tuple[str, ...] | None = None
-    passwords: tuple[str, ...] = ()
     seq: int = 0  # set by the pool when dispatched
     actor: str | None = None
     # The item's row as known before processing: ids, path, parent, acquisition facts.
@@ -37,8 +34,6 @@ class Task:
             self.source_path,
             _digests_tuple(self.digests),
             self.depth,
-            self.only_formats,
-            self.passwords,
             seq,
             self.actor,
             self.base,
@@ -77,64 +72,6 @@ class ItemResult:
     # A storage failure (disk full) ends the run instead of being recorded on the item.
     fatal: str | None = None
     seconds: float = 0.0
-
-    # Dataclasses pickle through Python-level hooks; at thousands of items a second the
-    # worker sends plain tuples instead.
-    def to_wire(self) -> tuple[Any, ...]:
-        return (
-            self.item_id,
-            self.state,
-            _digests_tuple(self.digests),
-            self.mime_type,
-            self.format,
-            self.format_version,
-            self.error,
-            self.warnings,
-            self.pages,
-            self.entities,
-            [(c.path, _digests_tuple(c.digests), c.metadata) for c in self.children],
-            self.fatal,
-            self.seconds,
-            [(e.action, e.case_id, e.item_id, e.actor, e.at, e.serialised) for e in self.custody],
-        )
-
-    @classmethod
-    def from_wire(cls, wire: tuple[Any, ...]) -> ItemResult:
-        (
-            item_id,
-            state,
-            digests,
-            mime_type,
-            format_name,
-            format_version,
-            error,
-            warnings,
-            pages,
-            entities,
-            children,
-            fatal,
-            seconds,
-            custody,
-        ) = wire
-        return cls(
-            item_id=item_id,
-            state=state,
-            digests=Digests(*digests) if digests else None,
-            mime_type=mime_type,
-            format=format_name,
-            format_version=format_version,
-            error=error,
-            warnings=warnings,
-            pages=pages,
-            entities=entities,
-            children=[ChildRecord(p, Digests(*d), m) for p, d, m in children],
-            fatal=fatal,
-            seconds=seconds,
-            custody=[
-                LogEntry(action, case, item, actor, {}, at, serialised)
-                for action, case, item, actor, at, serialised in custody
-            ],
-        )
 
 
 def _digests_tuple(digests: Digests | None) -> tuple[str, str, str, int] | None:

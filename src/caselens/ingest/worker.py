@@ -116,10 +116,7 @@ class ItemProcessor:
         return StoredBlob(task.digests, head, content, created=False)
 
     def _run_ingestors(self, task: Task, source: Source, result: ItemResult) -> None:
-        registered = self.ingestors
-        if task.only_formats:
-            registered = [cls for cls in registered if cls.name in task.only_formats]
-        for ingestor_class in candidates(registered, source):
+        for ingestor_class in candidates(self.ingestors, source):
             sink = Sink(self.case_id, task.item_id, self.max_text_chars)
             result.format = ingestor_class.name
             result.format_version = ingestor_class.version

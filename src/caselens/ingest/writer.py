@@ -14,7 +14,6 @@ from typing import Any
 from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
 from caselens.db.schema import blobs, entities, item_texts, items
-from caselens.ingest.superseding import supersede
 from caselens.runtime import Runtime
 
 ITEM_UPDATE_COLUMNS = (
@@ -40,7 +39,6 @@ class Batch:
     texts: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     custody: list[chain.LogEntry] = field(default_factory=list)
-    supersede_items: set[str] = field(default_factory=set)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -85,8 +83,6 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
     with runtime.transaction() as connection:
         for insert in inserts:
             insert.execute(connection)
-        if batch.supersede_items:
-            supersede(connection, batch.supersede_items)
         for insert in rows_after:
             insert.execute(connection)
         if batch.custody:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, func, insert, select
 
 from caselens.actor import Actor
 from caselens.db.schema import users
@@ -83,10 +84,7 @@ class UserService(Service):
         return [_info(row) for row in rows]
 
 
-def _info(row: object) -> UserInfo:
+def _info(row: Row[Any]) -> UserInfo:
     return UserInfo(
-        name=row.name,  # type: ignore[attr-defined]
-        role=row.role,  # type: ignore[attr-defined]
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        created_by=row.created_by,  # type: ignore[attr-defined]
+        name=row.name, role=row.role, created_at=row.created_at, created_by=row.created_by
     )
