@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from caselens.ingest.limits import Limits
 from caselens.ingest.tasks import Task
 from caselens.ingest.walk import walk
 from caselens.ingest.worker import ItemProcessor
@@ -31,7 +32,9 @@ def test_unreadable_file_is_failed_with_the_reason(
         return real_open(path, flags, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(os, "open", refusing_open)
-    processor = ItemProcessor(BlobStore(tmp_path / "blobs"), "c" * 32, 1000, 30)
+    processor = ItemProcessor(
+        BlobStore(tmp_path / "blobs"), "c" * 32, Limits(max_text_chars=1000, item_timeout=30)
+    )
     task = Task("i" * 32, "secret.txt", source_path=os.fsencode(secret), actor="alice")
     result = processor.process(task)
     assert (result.state, result.error) == ("failed", "cannot read the file: Permission denied")

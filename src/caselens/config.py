@@ -37,6 +37,19 @@ class Settings(BaseSettings):
         default_factory=list, description="extra ingestors as 'module:Class' import paths"
     )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
+    max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
+    max_archive_members: int = Field(
+        default=10_000, ge=1, description="child items one archive or message may yield"
+    )
+    max_expanded_mb: int = Field(
+        default=4096, ge=1, description="total size of one item's children, MiB"
+    )
+    max_expansion_ratio: float = Field(
+        default=100.0, gt=1, description="children's total size over their container's size"
+    )
+    libreoffice: str = Field(
+        default="soffice", description="LibreOffice program for legacy Office conversion"
+    )
 
     @property
     def resolved_home(self) -> Path:
@@ -55,6 +68,11 @@ class Settings(BaseSettings):
     @property
     def keys_dir(self) -> Path:
         return self.resolved_home / "keys"
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch folders of parsers that need files (removed after each item)."""
+        return self.resolved_home / "work"
 
     @property
     def locks_dir(self) -> Path:

@@ -89,6 +89,7 @@ class IngestJob:
     exhibit_id: str | None
     exhibit_reference: str | None
     workers: int
+    passwords: tuple[str, ...] = ()
 
 
 class IngestCoordinator:
@@ -124,7 +125,9 @@ class IngestCoordinator:
         return self.summary
 
     def _run_workers(self, tasks: Iterator[Task]) -> None:
-        config = WorkerConfig(settings=self.runtime.settings, case_id=self.job.case_id)
+        config = WorkerConfig(
+            settings=self.runtime.settings, case_id=self.job.case_id, passwords=self.job.passwords
+        )
         with WorkerPool(self.job.workers, config) as pool:
             try:
                 # Workers start on the first files while the walk goes on.
@@ -214,7 +217,9 @@ class IngestCoordinator:
                 base, "ingested", {"state": state, "reason": entry.problem}, actor=self.job.actor
             ),
         ]
-        outcome, _ = record_result(self._batch, task, result, self.job.case_id)
+        outcome, _ = record_result(
+            self._batch, task, result, self.job.case_id, self.runtime.settings.max_depth
+        )
         self._count(outcome, base["path"])
 
     def _drive(self, pool: WorkerPool) -> None:
@@ -232,7 +237,9 @@ class IngestCoordinator:
             if self.progress:
                 self.progress.grew(1, child.digests.size if child.digests else 0)
         for task, result in event.failed:
-            outcome, _ = record_result(self._batch, task, result, self.job.case_id)
+            outcome, _ = record_result(
+                self._batch, task, result, self.job.case_id, self.runtime.settings.max_depth
+            )
             self._count(outcome, self._paths.pop(task.item_id, task.item_id))
         if event.failed:
             self._commit_own()

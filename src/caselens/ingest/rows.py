@@ -17,7 +17,7 @@ from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.writer import Batch
 from caselens.store.hashing import Digests
 
-MAX_DEPTH = 32
+DEFAULT_MAX_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,11 @@ class Outcome:
 
 
 def record_result(
-    batch: Batch, task: Task, result: ItemResult, case_id: str
+    batch: Batch,
+    task: Task,
+    result: ItemResult,
+    case_id: str,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> tuple[Outcome, list[Task]]:
     """Add an item's rows to the batch; return its outcome and the tasks of its children."""
     row: dict[str, Any] = {
@@ -82,12 +86,12 @@ def record_result(
                 "superseded": False,
             }
         )
-    children = _record_children(batch, task, row, result)
+    children = _record_children(batch, task, row, result, max_depth)
     return Outcome(row["id"], result.state, int(row["size"] or 0), result.error), children
 
 
 def _record_children(
-    batch: Batch, task: Task, parent: dict[str, Any], result: ItemResult
+    batch: Batch, task: Task, parent: dict[str, Any], result: ItemResult, max_depth: int
 ) -> list[Task]:
     tasks = []
     depth = parent["depth"] + 1
@@ -119,8 +123,13 @@ def _record_children(
         details = acquired_details(row)
         details["parent_id"] = parent["id"]
         batch.custody.append(custody_entry(row, "derived", details, actor=task.actor))
-        if depth > MAX_DEPTH:
-            row.update(state="failed", error=f"nesting deeper than {MAX_DEPTH} levels")
+        if depth > max_depth:
+            # Stored and hashed, but not opened: containers nested this deep are a bomb
+            # more often than evidence.
+            row.update(
+                state="skipped",
+                error=f"not opened: nested deeper than {max_depth} levels (limit max_depth)",
+            )
             batch.put_item(row)
             continue
         batch.put_item(row)

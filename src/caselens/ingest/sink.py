@@ -2,39 +2,59 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import io
+from collections.abc import Callable
 from typing import Any
 
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
 
 from caselens.identity import entity_id
+from caselens.ingest.errors import LimitReached
+from caselens.ingest.limits import Limits
+from caselens.ingest.tasks import ChildRecord
+from caselens.store.blobs import Readable
+from caselens.store.hashing import Digests
 
-
-@dataclass(slots=True)
-class ChildFile:
-    """A file found inside an item (archive member, attachment), to go through the pipeline."""
-
-    path: bytes  # path inside the parent, byte-faithful
-    data: bytes
-    metadata: dict[str, Any] = field(default_factory=dict)
+# Stores a child's bytes (read from the stream until it ends) and returns their digests.
+ChildStore = Callable[[Readable], Digests]
 
 
 class Sink:
-    """Collects entities, text per page, child files and warnings for one item."""
+    """Collects entities, text per page, child files and warnings for one item.
 
-    def __init__(self, case_id: str, item_id: str, max_text_chars: int) -> None:
+    Child files are stored as they are added, through the pipeline's blob store, so an
+    archive member never has to fit in memory; the limits on members and expanded size
+    are enforced here, while the bytes are read, so a decompression bomb stops early.
+    """
+
+    def __init__(
+        self,
+        case_id: str,
+        item_id: str,
+        limits: Limits,
+        store_child: ChildStore,
+        source_size: int = 0,
+    ) -> None:
         self.case_id = case_id
         self.item_id = item_id
-        self.max_text_chars = max_text_chars
+        self.limits = limits
+        self.source_size = source_size
         self.document_schema = "Document"
         self.document_properties: dict[str, list[str]] = {}
         self.entities: list[EntityProxy] = []
         self.pages: dict[int, str] = {}
-        self.children: list[ChildFile] = []
+        self.children: list[ChildRecord] = []
         self.warnings: list[str] = []
+        self.decrypted = False  # opened with a password from the supplied list
+        self.expanded_bytes = 0
+        self._store_child = store_child
         self._text_chars = 0
         self._truncated = False
+
+    @property
+    def max_text_chars(self) -> int:
+        return self.limits.max_text_chars
 
     @property
     def document_id(self) -> str:
@@ -61,6 +81,11 @@ class Sink:
     def emit(self, entity: EntityProxy) -> None:
         self.entities.append(entity)
 
+    @property
+    def text_full(self) -> bool:
+        """True once the text limit is reached: parsers may stop extracting text."""
+        return self._truncated
+
     def add_text(self, text: str, page: int = 1) -> None:
         """Add text of a page; text beyond the configured maximum is cut and a warning kept."""
         if self._truncated or not text:
@@ -73,8 +98,43 @@ class Sink:
         self._text_chars += len(text)
         self.pages[page] = self.pages.get(page, "") + text
 
-    def add_child(self, path: bytes, data: bytes, **metadata: Any) -> None:
-        self.children.append(ChildFile(path, data, metadata))
+    def add_child(self, path: bytes, data: bytes | Readable, **metadata: Any) -> Digests:
+        """Store a file found inside the item; it goes through the pipeline as a child item.
+
+        ``path`` is the member's name inside the item, byte-faithful (never used as a path
+        on this machine). ``data`` is the content, or a stream read to its end. Raises
+        LimitReached when the item yields too many children or too many bytes.
+        """
+        if len(self.children) >= self.limits.max_members:
+            raise LimitReached(
+                f"more than {self.limits.max_members} members (limit max_archive_members)"
+            )
+        stream: Readable = io.BytesIO(data) if isinstance(data, bytes) else data
+        digests = self._store_child(_Metered(stream, self))
+        self.children.append(ChildRecord(path, digests, metadata))
+        return digests
+
+    def count_expanded(self, size: int) -> None:
+        """Account for bytes expanded from the item; LimitReached past the limits."""
+        self.expanded_bytes += size
+        problem = self.limits.expansion_problem(self.expanded_bytes, self.source_size)
+        if problem:
+            raise LimitReached(problem)
 
     def warn(self, message: str) -> None:
-        self.warnings.append(message)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+class _Metered:
+    """A read-only stream that counts what passes through against the sink's limits."""
+
+    def __init__(self, inner: Readable, sink: Sink) -> None:
+        self._inner = inner
+        self._sink = sink
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._inner.read(size)
+        if data:
+            self._sink.count_expanded(len(data))
+        return data

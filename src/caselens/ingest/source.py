@@ -1,12 +1,17 @@
-"""What an ingestor sees of an item: its stored bytes, name and detected type."""
+"""What an ingestor sees of an item: its stored bytes, name, type, limits and passwords."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from caselens.ingest.limits import Limits
 from caselens.store.hashing import Digests
 
 
@@ -19,6 +24,10 @@ class Source:
     mime_type: str
     head: bytes
     content: bytes | None = None  # whole content when small
+    limits: Limits = field(default_factory=Limits)
+    passwords: tuple[str, ...] = ()  # to try on encrypted items, in order
+    depth: int = 0  # 0 for acquired files, 1 for their children, ...
+    work_root: Path | None = None  # where scratch folders go (the system's temp otherwise)
 
     @property
     def extension(self) -> str:
@@ -36,3 +45,19 @@ class Source:
 
     def open(self) -> BinaryIO:
         return self.path.open("rb")
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private, empty folder for tools that need files; removed afterwards.
+
+        Evidence is never unpacked anywhere else, so names that try to escape (``../``,
+        absolute paths) can at worst reach this folder's own tree.
+        """
+        root = self.work_root
+        if root is not None:
+            root.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -11,6 +11,7 @@ import os
 import signal
 import stat
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -21,12 +22,14 @@ from caselens.errors import StorageError
 from caselens.ingest.detect import detect_mime
 from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
 from caselens.ingest.formats import INGESTORS
+from caselens.ingest.limits import Limits
 from caselens.ingest.registry import Ingestor, candidates
 from caselens.ingest.rows import acquired_details
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
-from caselens.ingest.tasks import ChildRecord, ItemResult, Task
-from caselens.store.blobs import BlobStore, StoredBlob
+from caselens.ingest.tasks import ItemResult, Task
+from caselens.store.blobs import BlobStore, Readable, StoredBlob
+from caselens.store.hashing import Digests
 
 HEAD_SIZE = 65536
 
@@ -42,15 +45,18 @@ class ItemProcessor:
         self,
         blobs: BlobStore,
         case_id: str,
-        max_text_chars: int,
-        item_timeout: float,
+        limits: Limits,
         ingestors: list[type[Ingestor]] | None = None,
+        passwords: tuple[str, ...] = (),
+        work_root: Path | None = None,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
-        self.max_text_chars = max_text_chars
-        self.item_timeout = item_timeout
+        self.limits = limits
+        self.item_timeout = limits.item_timeout
         self.ingestors = ingestors if ingestors is not None else list(INGESTORS)
+        self.passwords = passwords
+        self.work_root = work_root
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -95,6 +101,10 @@ class ItemProcessor:
             mime_type=detect_mime(stored.head, os.path.splitext(task.name)[1].lower()),
             head=stored.head,
             content=stored.content,
+            limits=self.limits,
+            passwords=self.passwords,
+            depth=task.depth,
+            work_root=self.work_root,
         )
         result.mime_type = source.mime_type
         self._run_ingestors(task, source, result)
@@ -115,9 +125,12 @@ class ItemProcessor:
         content = head if task.digests.size <= HEAD_SIZE else None
         return StoredBlob(task.digests, head, content, created=False)
 
+    def _store_child(self, stream: Readable) -> Digests:
+        return self.blobs.put_stream(stream, head_size=0, keep_limit=0).digests
+
     def _run_ingestors(self, task: Task, source: Source, result: ItemResult) -> None:
         for ingestor_class in candidates(self.ingestors, source):
-            sink = Sink(self.case_id, task.item_id, self.max_text_chars)
+            sink = Sink(self.case_id, task.item_id, self.limits, self._store_child, source.size)
             result.format = ingestor_class.name
             result.format_version = ingestor_class.version
             try:
@@ -127,12 +140,12 @@ class ItemProcessor:
             except EncryptedFile as err:
                 result.state = "encrypted"
                 result.error = str(err) or "encrypted"
-                _collect(sink, source, task, result, self.blobs)
+                _collect(sink, source, task, result)
                 return
             except (BrokenFile, LimitReached) as err:
                 result.state = "failed"
                 result.error = str(err) or type(err).__name__
-                _collect(sink, source, task, result, self.blobs)
+                _collect(sink, source, task, result)
                 return
             except (ItemTimeout, MemoryError, StorageError):
                 raise
@@ -141,7 +154,7 @@ class ItemProcessor:
                 result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
                 return
             result.state = "unsupported" if ingestor_class.records_only else "ingested"
-            _collect(sink, source, task, result, self.blobs)
+            _collect(sink, source, task, result)
             return
         result.state = "unsupported"
         result.error = f"no ingestor for {source.mime_type}"
@@ -171,6 +184,7 @@ def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEnt
         "pages": len(result.pages),
         "entities": len(result.entities),
         "children": len(result.children),
+        "decrypted": result.decrypted or None,
     }
     entries.append(_entry("ingested", case_id, task, ingested))
     return entries
@@ -181,14 +195,13 @@ def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> Lo
     return LogEntry(action, case_id, task.item_id, task.actor, kept).prepare()
 
 
-def _collect(sink: Sink, source: Source, task: Task, result: ItemResult, blobs: BlobStore) -> None:
+def _collect(sink: Sink, source: Source, task: Task, result: ItemResult) -> None:
     result.warnings.extend(sink.warnings)
+    result.decrypted = sink.decrypted
     result.pages = sink.pages
     result.entities = [_document_entity(sink, source, task)]
     result.entities.extend(entity.to_dict() for entity in sink.entities)
-    for child in sink.children:
-        stored = blobs.put_bytes(child.data)
-        result.children.append(ChildRecord(child.path, stored.digests, child.metadata))
+    result.children.extend(sink.children)
 
 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 from caselens.config import Settings
 from caselens.ingest.formats import INGESTORS, load_plugins
+from caselens.ingest.limits import Limits
 from caselens.ingest.rows import Outcome, record_result
 from caselens.ingest.tasks import Task
 from caselens.ingest.worker import ItemProcessor
@@ -36,6 +37,7 @@ IDLE_COMMIT_SECONDS = 0.05
 class WorkerConfig:
     settings: Settings
     case_id: str
+    passwords: tuple[str, ...] = ()  # never stored: they reach workers only through here
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +95,10 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
     processor = ItemProcessor(
         runtime.blobs,
         config.case_id,
-        settings.max_text_chars,
-        settings.item_timeout,
+        Limits.from_settings(settings),
         load_plugins(settings.ingestor_plugins) + INGESTORS,
+        passwords=config.passwords,
+        work_root=settings.work_dir,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 
@@ -171,7 +174,9 @@ class _WorkerLoop:
             raise _WorkerFatal(result.fatal)
         if not self.outcomes:
             self.batch_opened = time.monotonic()
-        outcome, children = record_result(self.batch, task, result, self.case_id)
+        outcome, children = record_result(
+            self.batch, task, result, self.case_id, self.runtime.settings.max_depth
+        )
         self.outcomes.append(outcome)
         self.children.extend(children)
 

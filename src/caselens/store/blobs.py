@@ -18,13 +18,19 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from caselens.errors import IntegrityError, NotFound, StorageError
 from caselens.store.hashing import CHUNK_SIZE, Digests, MultiHasher
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 TEMP_PREFIX = "incoming-"
+
+
+class Readable(Protocol):
+    """Anything with ``read(size)``: a file, a decompressing stream, an archive member."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +70,7 @@ class BlobStore:
         return self.path_for(sha256).is_file()
 
     def put_stream(
-        self, stream: BinaryIO, *, head_size: int = 65536, keep_limit: int = 1 << 20
+        self, stream: Readable, *, head_size: int = 65536, keep_limit: int = 1 << 20
     ) -> StoredBlob:
         """Copy a stream into the store while hashing it; return digests and first bytes."""
         hasher = MultiHasher()
