@@ -47,6 +47,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "cases.add_member": lambda: app.cases.add_member(ADMIN, "C1", "alice", "analyst"),
         "cases.list_members": lambda: app.cases.list_members(ADMIN, "C1"),
         "ingest.ingest": lambda: app.ingest.ingest(ADMIN, "C1", [str(evidence)]),
+        "ingest.reprocess": lambda: app.ingest.reprocess(ADMIN, "C1"),
         "items.status": lambda: app.items.status(ADMIN, "C1"),
         "items.list": lambda: app.items.list(ADMIN, "C1"),
         "items.show": show,

@@ -30,6 +30,28 @@ def _parse_time(value: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+PasswordsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--passwords",
+        help="File of passwords to try on encrypted items, one per line (never logged).",
+    ),
+]
+
+
+def read_passwords(path: Path | None) -> list[str]:
+    """One password a line, exactly as written (spaces count); blank lines skipped."""
+    if path is None:
+        return []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InvalidInput(f"cannot read the password file {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"the password file {path} is not UTF-8 text") from None
+    return [line for line in text.splitlines() if line]
+
+
 def ingest(
     ctx: typer.Context,
     reference: str,
@@ -41,6 +63,7 @@ def ingest(
     seized_from: Annotated[str | None, typer.Option(help="From where or whom.")] = None,
     notes: Annotated[str | None, typer.Option(help="Acquisition notes.")] = None,
     workers: Annotated[int | None, typer.Option(help="Parser processes (default: cores).")] = None,
+    passwords: PasswordsOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Ingest files and directories into a case (idempotent and resumable)."""
@@ -61,7 +84,40 @@ def ingest(
             acquisition,
             workers=workers,
             progress=progress,
+            passwords=read_passwords(passwords),
         )
+    _report(summary, json_output)
+
+
+def reprocess(
+    ctx: typer.Context,
+    reference: str,
+    failed: Annotated[
+        bool, typer.Option("--failed", help="Only items that failed or were encrypted.")
+    ] = False,
+    mime_type: Annotated[str | None, typer.Option("--type", help="MIME type, * allowed")] = None,
+    format_name: Annotated[str | None, typer.Option("--format", help="Ingestor name")] = None,
+    workers: Annotated[int | None, typer.Option(help="Parser processes (default: cores).")] = None,
+    passwords: PasswordsOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Run the ingestors again on stored items; earlier results are kept as superseded."""
+    current = state(ctx)
+    with IngestProgress(enabled=not json_output) as progress:
+        summary = current.app.ingest.reprocess(
+            current.actor,
+            reference,
+            failed_only=failed,
+            mime_type=mime_type,
+            format_name=format_name,
+            workers=workers,
+            progress=progress,
+            passwords=read_passwords(passwords),
+        )
+    _report(summary, json_output)
+
+
+def _report(summary: IngestSummary, json_output: bool) -> None:
     if json_output:
         render.print_json(summary.as_dict())
     else:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import Any, Protocol
 
@@ -121,6 +121,34 @@ class IngestCoordinator:
                     self._run_workers(itertools.chain([first], planned))
             self._commit_own()
             self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
+        self.summary.seconds = time.perf_counter() - started
+        return self.summary
+
+    def reprocess(self, selected: Iterable[Row[Any]]) -> IngestSummary:
+        """Run the ingestors again on items already in the store (no re-acquisition)."""
+        started = time.perf_counter()
+        settings = self.runtime.settings
+        with case_ingest_lock(
+            settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
+        ):
+            load_plugins(settings.ingestor_plugins)
+            detect.warm_up()
+            tasks = []
+            total_bytes = 0
+            for row in selected:
+                self.summary.files_seen += 1
+                digests = Digests(row.sha256, row.sha1, row.md5, row.size)
+                base = {name: getattr(row, name) for name in BASE_COLUMNS}
+                task = self._task(row.id, row.name, base, digests=digests, depth=row.depth)
+                tasks.append(replace(task, reprocess_of=row.generation))
+                total_bytes += row.size
+            if self.progress:
+                self.progress.started(len(tasks), total_bytes)
+            if tasks:
+                with _terminate_as_interrupt():
+                    self._run_workers(iter(tasks))
+            self._commit_own()
+            self.runtime.blobs.remove_stale_temp_files()
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 

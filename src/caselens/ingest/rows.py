@@ -47,7 +47,7 @@ def record_result(
         "format": result.format,
         "format_version": result.format_version,
         "processed_at": utcnow(),
-        "generation": 1 if result.digests else 0,
+        "generation": _generation(task, result),
     }
     digests = result.digests
     if digests is not None:
@@ -56,6 +56,8 @@ def record_result(
     else:
         row.update(sha256=None, sha1=None, md5=None, size=None)
     batch.put_item(row)
+    if task.reprocess_of is not None:
+        batch.supersede[row["id"]] = row["generation"]
     if result.custody:
         batch.custody.extend(result.custody)
     else:  # the worker died on this item: whoever records the failure writes its records
@@ -95,8 +97,9 @@ def _record_children(
 ) -> list[Task]:
     tasks = []
     depth = parent["depth"] + 1
+    seen: dict[bytes, int] = {}
     for child in result.children:
-        identifier = item_id(parent["case_id"], parent["exhibit_id"], parent["id"], child.path)
+        identifier = _child_id(parent, child.path, seen)
         digests = child.digests
         name = display_path(os.path.basename(child.path.rstrip(b"/")) or child.path)
         row = {
@@ -130,14 +133,29 @@ def _record_children(
                 state="skipped",
                 error=f"not opened: nested deeper than {max_depth} levels (limit max_depth)",
             )
-            batch.put_item(row)
+            batch.children[identifier] = row
             continue
-        batch.put_item(row)
+        batch.children[identifier] = row
         base = {k: row[k] for k in BASE_COLUMNS}
         tasks.append(
             Task(identifier, name, digests=digests, depth=depth, actor=task.actor, base=base)
         )
     return tasks
+
+
+def _generation(task: Task, result: ItemResult) -> int:
+    if result.digests is None:
+        return 0
+    return 1 if task.reprocess_of is None else task.reprocess_of + 1
+
+
+def _child_id(parent: dict[str, Any], path: bytes, seen: dict[bytes, int]) -> str:
+    """The child's item id; a name repeated inside one container (zip allows it) gets
+    the occurrence number in its key, so both members are kept."""
+    occurrence = seen.get(path, 0) + 1
+    seen[path] = occurrence
+    key = path if occurrence == 1 else path + b"\x00#" + str(occurrence).encode()
+    return item_id(parent["case_id"], parent["exhibit_id"], parent["id"], key)
 
 
 BASE_COLUMNS = (

@@ -25,6 +25,8 @@ class Task:
     # True for items acquired from a source, which get an "acquired" custody record
     # (items derived from another item got their "derived" record with the parent's).
     acquired: bool = False
+    # Set when an item already in the store is processed again: its generation until now.
+    reprocess_of: int | None = None
 
     def to_wire(self, seq: int) -> tuple[Any, ...]:
         """A plain tuple (fast to pickle) of this task, numbered ``seq``."""
@@ -38,6 +40,7 @@ class Task:
             self.actor,
             self.base,
             self.acquired,
+            self.reprocess_of,
         )
 
     @classmethod

@@ -175,7 +175,7 @@ def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEnt
                 sha256=digests.sha256, sha1=digests.sha1, md5=digests.md5, size=digests.size
             )
         entries.append(_entry("acquired", case_id, task, details))
-    ingested = {
+    ingested: dict[str, Any] = {
         "state": result.state,
         "format": result.format,
         "format_version": result.format_version,
@@ -186,7 +186,12 @@ def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEnt
         "children": len(result.children),
         "decrypted": result.decrypted or None,
     }
-    entries.append(_entry("ingested", case_id, task, ingested))
+    if task.reprocess_of is not None:
+        # The earlier output stays in the store, marked superseded by this generation.
+        ingested.update(generation=task.reprocess_of + 1, supersedes=task.reprocess_of)
+        entries.append(_entry("reprocessed", case_id, task, ingested))
+    else:
+        entries.append(_entry("ingested", case_id, task, ingested))
     return entries
 
 

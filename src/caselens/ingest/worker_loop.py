@@ -183,8 +183,11 @@ class _WorkerLoop:
     def _commit(self) -> None:
         if not self.outcomes:
             return
-        commit_batch(self.runtime, self.case_id, self.batch)
-        self.connection.send(Committed.of(self.outcomes, self.children))
+        existing = commit_batch(self.runtime, self.case_id, self.batch)
+        # Children already in the case (found again when a container is re-processed)
+        # keep their results and are not processed again.
+        children = [c for c in self.children if c.item_id not in existing]
+        self.connection.send(Committed.of(self.outcomes, children))
         self.batch = Batch()
         self.outcomes = []
         self.children = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection, select, update
+
 from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
 from caselens.db.schema import blobs, entities, item_texts, items
@@ -36,6 +38,12 @@ ITEM_UPDATE_COLUMNS = (
 class Batch:
     blobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Items found inside others: inserted only when new, so re-processing a container
+    # neither resets nor duplicates the children it had already yielded.
+    children: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Re-processed items (id -> new generation): their older text and entities are
+    # marked superseded, never deleted.
+    supersede: dict[str, int] = field(default_factory=dict)
     texts: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     custody: list[chain.LogEntry] = field(default_factory=list)
@@ -60,20 +68,24 @@ def _complete_item(row: dict[str, Any]) -> dict[str, Any]:
     return {name: row.get(name) for name in ITEM_COLUMNS}
 
 
-def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
+def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
+    """Write the batch in one transaction; return the ids of children that already existed."""
     if not batch.items and not batch.custody:
-        return
+        return set()
     dialect = runtime.engine.dialect.name
     # Rows go in key order: two workers inserting the same blobs (a file found in
     # several places) in different orders would deadlock on PostgreSQL.
     blob_rows = [batch.blobs[sha256] for sha256 in sorted(batch.blobs)]
     item_rows = [_complete_item(row) for row in batch.items.values()]
+    child_rows = [_complete_item(row) for row in batch.children.values()]
     # Parents before children (a child's foreign key needs its parent), then by id.
     item_rows.sort(key=lambda row: (row["depth"], row["id"]))
+    child_rows.sort(key=lambda row: (row["depth"], row["id"]))
     # Everything is converted before the transaction, which then only writes.
     inserts = [
         prepare_insert(dialect, blobs, blob_rows, conflict=["sha256"]),
         prepare_insert(dialect, items, item_rows, conflict=["id"], update=ITEM_UPDATE_COLUMNS),
+        prepare_insert(dialect, items, child_rows, conflict=["id"]),
     ]
     rows_after = [
         prepare_insert(dialect, item_texts, batch.texts),
@@ -81,9 +93,37 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> None:
     ]
     runtime.blobs.sync()
     with runtime.transaction() as connection:
+        existing = _existing_children(connection, list(batch.children)) if batch.children else set()
+        custody = batch.custody
+        if existing:
+            custody = [e for e in custody if not (e.action == "derived" and e.item_id in existing)]
         for insert in inserts:
             insert.execute(connection)
+        _supersede(connection, batch.supersede)
         for insert in rows_after:
             insert.execute(connection)
-        if batch.custody:
-            chain.append(connection, runtime.signer, chain.custody_chain(case_id), batch.custody)
+        if custody:
+            chain.append(connection, runtime.signer, chain.custody_chain(case_id), custody)
+    return existing
+
+
+def _existing_children(connection: Connection, identifiers: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(identifiers), 500):
+        chunk = identifiers[start : start + 500]
+        found.update(connection.execute(select(items.c.id).where(items.c.id.in_(chunk))).scalars())
+    return found
+
+
+def _supersede(connection: Connection, generations: dict[str, int]) -> None:
+    for item_id, generation in generations.items():
+        for table in (item_texts, entities):
+            connection.execute(
+                update(table)
+                .where(
+                    table.c.item_id == item_id,
+                    table.c.generation < generation,
+                    table.c.superseded.is_(False),
+                )
+                .values(superseded=True)
+            )

@@ -11,11 +11,17 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 
 from caselens.actor import Actor
-from caselens.db.schema import exhibits
+from caselens.db.schema import exhibits, items
 from caselens.db.types import utcnow
 from caselens.errors import AccessDenied, InvalidInput
 from caselens.identity import exhibit_id
-from caselens.ingest.pipeline import IngestCoordinator, IngestJob, IngestSummary, ProgressListener
+from caselens.ingest.pipeline import (
+    FINAL_STATES,
+    IngestCoordinator,
+    IngestJob,
+    IngestSummary,
+    ProgressListener,
+)
 from caselens.services.access import (
     WRITER_ROLES,
     case_row,
@@ -48,6 +54,7 @@ class IngestService(Service):
         *,
         workers: int | None = None,
         progress: ProgressListener | None = None,
+        passwords: Sequence[str] = (),
     ) -> IngestSummary:
         acquisition = acquisition or Acquisition()
         raw_paths = [os.fsencode(p) for p in paths]
@@ -72,6 +79,8 @@ class IngestService(Service):
                     details={
                         "paths": [os.fsdecode(p) for p in raw_paths],
                         "exhibit": acquisition.exhibit,
+                        # How many, never which: passwords stay out of every log.
+                        "passwords_supplied": len(passwords),
                     },
                 )
         except AccessDenied as denied:
@@ -84,6 +93,7 @@ class IngestService(Service):
             exhibit_id=exhibit,
             exhibit_reference=acquisition.exhibit,
             workers=workers or self.runtime.settings.workers,
+            passwords=tuple(passwords),
         )
         summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
         with self._transaction() as connection:
@@ -91,6 +101,80 @@ class IngestService(Service):
                 connection,
                 actor,
                 "ingest.finish",
+                case=case,
+                purpose=purpose,
+                details={k: v for k, v in summary.as_dict().items() if k != "failures"},
+            )
+        return summary
+
+    def reprocess(
+        self,
+        actor: Actor,
+        reference: str,
+        *,
+        failed_only: bool = False,
+        mime_type: str | None = None,
+        format_name: str | None = None,
+        workers: int | None = None,
+        progress: ProgressListener | None = None,
+        passwords: Sequence[str] = (),
+    ) -> IngestSummary:
+        """Run the ingestors again on stored items; earlier results are kept, superseded.
+
+        ``failed_only`` takes the items that failed or were encrypted; ``mime_type`` (``*``
+        allowed) and ``format_name`` (the ingestor that handled them) narrow the choice.
+        """
+        filters = {"failed": failed_only, "type": mime_type, "format": format_name}
+        try:
+            with self._transaction() as connection:
+                case = case_row(connection, reference)
+                require_member(connection, actor, case, WRITER_ROLES)
+                require_open(case)
+                purpose = purpose_for(actor, case)
+                query = select(items).where(
+                    items.c.case_id == case.id,
+                    items.c.sha256.is_not(None),
+                    items.c.state.in_(FINAL_STATES),
+                    # Containers nested past the limit stay closed unless it is raised.
+                    items.c.depth <= self.runtime.settings.max_depth,
+                )
+                if failed_only:
+                    query = query.where(items.c.state.in_(["failed", "encrypted"]))
+                if mime_type:
+                    query = query.where(items.c.mime_type.like(mime_type.replace("*", "%")))
+                if format_name:
+                    query = query.where(items.c.format == format_name)
+                selected = connection.execute(query.order_by(items.c.depth, items.c.id)).all()
+                self._audit(
+                    connection,
+                    actor,
+                    "reprocess.start",
+                    case=case,
+                    purpose=purpose,
+                    details={
+                        "filters": {k: v for k, v in filters.items() if v},
+                        "items": len(selected),
+                        "passwords_supplied": len(passwords),
+                    },
+                )
+        except AccessDenied as denied:
+            self._record_refusal(actor, "reprocess.start", reference, denied)
+            raise
+        job = IngestJob(
+            case_id=case.id,
+            case_reference=case.reference,
+            actor=actor.user,
+            exhibit_id=None,
+            exhibit_reference=None,
+            workers=workers or self.runtime.settings.workers,
+            passwords=tuple(passwords),
+        )
+        summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
+        with self._transaction() as connection:
+            self._audit(
+                connection,
+                actor,
+                "reprocess.finish",
                 case=case,
                 purpose=purpose,
                 details={k: v for k, v in summary.as_dict().items() if k != "failures"},
