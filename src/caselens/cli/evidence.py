@@ -163,6 +163,12 @@ def status(ctx: typer.Context, reference: str, json_output: JsonOption = False) 
         ],
     )
     render.table("by type", ["MIME type", "items"], list(report.by_mime_type.items())[:25])
+    if report.reasons:
+        render.table(
+            "reasons by format",
+            ["format", "state", "items", "reason"],
+            [(r["format"], r["state"], r["items"], r["reason"]) for r in report.reasons],
+        )
     if report.failures:
         render.table(
             "not read, with reasons",

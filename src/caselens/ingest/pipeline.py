@@ -36,6 +36,7 @@ from caselens.ingest.rows import (
     custody_entry,
     record_result,
 )
+from caselens.ingest.source import remove_stale_scratch
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.walk import WalkEntry, walk
 from caselens.ingest.worker_loop import WorkerConfig
@@ -121,6 +122,7 @@ class IngestCoordinator:
                     self._run_workers(itertools.chain([first], planned))
             self._commit_own()
             self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
+            remove_stale_scratch(settings.work_dir)
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
@@ -149,6 +151,7 @@ class IngestCoordinator:
                     self._run_workers(iter(tasks))
             self._commit_own()
             self.runtime.blobs.remove_stale_temp_files()
+            remove_stale_scratch(settings.work_dir)
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 

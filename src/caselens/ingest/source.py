@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from caselens.ingest.limits import Limits
+from caselens.store.blobs import process_alive
 from caselens.store.hashing import Digests
 
 
@@ -61,3 +62,16 @@ class Source:
             yield folder
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_scratch(work_root: Path) -> int:
+    """Remove scratch folders of parser processes that no longer run (killed mid-item)."""
+    if not work_root.is_dir():
+        return 0
+    removed = 0
+    for entry in os.scandir(work_root):
+        pid, _, _ = entry.name.partition("-")
+        if entry.is_dir(follow_symlinks=False) and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed += 1
+    return removed

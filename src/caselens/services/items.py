@@ -32,6 +32,8 @@ class CaseStatus:
     by_format: dict[str, dict[str, int]]
     by_mime_type: dict[str, int]
     failures: list[dict[str, Any]]
+    # Why items were not read, per format: (format, state, reason) with a count.
+    reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -96,6 +98,17 @@ class ItemService(Service):
                     .limit(failure_limit)
                 )
             ]
+            not_read = items.c.state.in_(["failed", "skipped", "encrypted"])
+            reasons = [
+                {"format": r.format or "(none)", "state": r.state, "reason": r.error, "items": r.n}
+                for r in connection.execute(
+                    select(items.c.format, items.c.state, items.c.error, func.count().label("n"))
+                    .where(where, not_read)
+                    .group_by(items.c.format, items.c.state, items.c.error)
+                    .order_by(func.count().desc(), items.c.format)
+                    .limit(failure_limit)
+                )
+            ]
             self._audit(connection, actor, "case.status", case=case, purpose=purpose)
             return CaseStatus(
                 reference=case.reference,
@@ -107,6 +120,7 @@ class ItemService(Service):
                 by_format=by_format,
                 by_mime_type={str(k or "(unknown)"): v for k, v in by_mime.items()},
                 failures=failures,
+                reasons=reasons,
             )
 
         return self._in_case(actor, "case.status", reference, body)

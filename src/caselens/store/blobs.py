@@ -184,7 +184,7 @@ class BlobStore:
         removed = 0
         for folder in os.scandir(self.temp_dir):
             match = re.fullmatch(rf"{TEMP_PREFIX}(\d+)", folder.name)
-            if not match or _process_alive(int(match.group(1))):
+            if not match or process_alive(int(match.group(1))):
                 continue
             for entry in os.scandir(folder.path):
                 _remove_quietly(entry.path)
@@ -209,7 +209,7 @@ def _remove_quietly(name: str) -> None:
         os.unlink(name)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
