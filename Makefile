@@ -29,3 +29,4 @@ format: venv
 
 bench: venv
 	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/formats.py

@@ -48,6 +48,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "cases.list_members": lambda: app.cases.list_members(ADMIN, "C1"),
         "ingest.ingest": lambda: app.ingest.ingest(ADMIN, "C1", [str(evidence)]),
         "ingest.reprocess": lambda: app.ingest.reprocess(ADMIN, "C1"),
+        "mail.threads": lambda: app.mail.threads(ADMIN, "C1"),
         "items.status": lambda: app.items.status(ADMIN, "C1"),
         "items.list": lambda: app.items.list(ADMIN, "C1"),
         "items.show": show,
@@ -59,7 +60,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     }
     public = {
         f"{name}.{method}"
-        for name in ("users", "cases", "items", "ingest", "verify", "audit")
+        for name in ("users", "cases", "items", "ingest", "mail", "verify", "audit")
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")
     }

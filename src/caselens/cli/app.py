@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from caselens.cli import admin, evidence
+from caselens.cli import admin, evidence, mail
 from caselens.cli.demo import demo
 from caselens.cli.render import errors
 from caselens.cli.state import CliState
@@ -50,6 +50,7 @@ app.command("reprocess")(evidence.reprocess)
 app.command("status")(evidence.status)
 app.command("items")(evidence.items)
 app.command("show")(evidence.show)
+app.command("threads")(mail.threads)
 app.command("export-item")(evidence.export_item)
 app.command("verify")(evidence.verify)
 app.command("audit")(evidence.audit)

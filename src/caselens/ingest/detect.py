@@ -64,6 +64,8 @@ def detect_mime(head: bytes, extension: str) -> str:
             return mime
     if looks_like_text(head):
         return _sniff_text(head, extension)
+    if b"%PDF-" in head[:1024]:  # readers accept junk before the header; so do we
+        return "application/pdf"
     return _libmagic(head)
 
 

@@ -8,6 +8,7 @@ from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
+from caselens.services.mail import MailService
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
 
@@ -20,6 +21,7 @@ class Caselens:
         self.cases = CaseService(self.runtime)
         self.items = ItemService(self.runtime)
         self.ingest = IngestService(self.runtime)
+        self.mail = MailService(self.runtime)
         self.verify = VerifyService(self.runtime)
         self.audit = AuditService(self.runtime)
 

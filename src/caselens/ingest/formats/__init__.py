@@ -6,10 +6,16 @@ import importlib
 
 from caselens.errors import ConfigurationError
 from caselens.ingest.formats.fallback import FallbackIngestor
+from caselens.ingest.formats.pdf import PdfIngestor
 from caselens.ingest.formats.text import TextIngestor
 from caselens.ingest.registry import Ingestor
 
-INGESTORS: list[type[Ingestor]] = [TextIngestor, FallbackIngestor]
+# Ties in score go to the ingestor listed first.
+INGESTORS: list[type[Ingestor]] = [
+    PdfIngestor,
+    TextIngestor,
+    FallbackIngestor,
+]
 
 
 def load_plugins(paths: list[str]) -> list[type[Ingestor]]:
