@@ -1,0 +1,1 @@
+"""E-mail analysis beyond ingest: conversation threads."""
