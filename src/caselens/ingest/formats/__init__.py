@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 
 from caselens.errors import ConfigurationError
+from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
 from caselens.ingest.formats.fallback import FallbackIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
 from caselens.ingest.formats.text import TextIngestor
@@ -13,6 +14,7 @@ from caselens.ingest.registry import Ingestor
 # Ties in score go to the ingestor listed first.
 INGESTORS: list[type[Ingestor]] = [
     PdfIngestor,
+    *ARCHIVE_INGESTORS,
     TextIngestor,
     FallbackIngestor,
 ]
