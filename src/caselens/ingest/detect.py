@@ -66,7 +66,33 @@ def detect_mime(head: bytes, extension: str) -> str:
         return _sniff_text(head, extension)
     if b"%PDF-" in head[:1024]:  # readers accept junk before the header; so do we
         return "application/pdf"
+    if head.startswith(b"PK\x03\x04"):
+        container = _zip_container(head)
+        if container:
+            return container
+        if extension == ".epub":  # some writers do not put the mimetype member first
+            return "application/epub+zip"
     return _libmagic(head)
+
+
+def _zip_container(head: bytes) -> str | None:
+    """EPUB and Office Open XML by their first members (libmagic often says only zip)."""
+    if head[30:38] == b"mimetype" and b"application/epub+zip" in head[38:128]:
+        return "application/epub+zip"
+    if b"[Content_Types].xml" not in head[:8192] and b"_rels/.rels" not in head[:8192]:
+        return None
+    for marker, mime in _OOXML_PARTS:
+        if marker in head:
+            return mime
+    return None
+
+
+_OOXML_PARTS = (
+    (b"xl/workbook.bin", "application/vnd.ms-excel.sheet.binary.macroenabled.12"),
+    (b"word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    (b"xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    (b"ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+)
 
 
 def _sniff_text(head: bytes, extension: str) -> str:

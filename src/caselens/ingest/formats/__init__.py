@@ -6,14 +6,22 @@ import importlib
 
 from caselens.errors import ConfigurationError
 from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
+from caselens.ingest.formats.epub import EpubIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
+from caselens.ingest.formats.odf import OdfIngestor
+from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
+from caselens.ingest.formats.rtf import RtfIngestor
 from caselens.ingest.formats.text import TextIngestor
 from caselens.ingest.registry import Ingestor
 
 # Ties in score go to the ingestor listed first.
 INGESTORS: list[type[Ingestor]] = [
     PdfIngestor,
+    OoxmlIngestor,
+    OdfIngestor,
+    EpubIngestor,
+    RtfIngestor,
     *ARCHIVE_INGESTORS,
     TextIngestor,
     FallbackIngestor,
