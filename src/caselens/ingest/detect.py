@@ -22,6 +22,8 @@ TEXT_EXTENSIONS = {
     ".md": "text/markdown",
     ".ics": "text/calendar",
     ".vcf": "text/vcard",
+    ".mbox": "application/mbox",
+    ".emlx": "message/x-emlx",
 }
 
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -29,6 +31,7 @@ SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"{\\rtf", "text/rtf"),
     (b"BEGIN:VCARD", "text/vcard"),
     (b"BEGIN:VCALENDAR", "text/calendar"),
+    (b"!BDN", "application/vnd.ms-outlook-pst"),
 )
 
 _HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
@@ -103,7 +106,7 @@ def _sniff_text(head: bytes, extension: str) -> str:
         return "text/xml"
     if extension in TEXT_EXTENSIONS:
         return TEXT_EXTENSIONS[extension]
-    first_block = stripped[:4096]
+    first_block = stripped[:4096].lstrip(b"\r\n")
     if _MBOX.match(first_block) and _MAIL_HEADER.search(first_block):
         return "application/mbox"
     headers = len(_MAIL_HEADER.findall(first_block.split(b"\n\n", 1)[0]))

@@ -8,6 +8,13 @@ from caselens.errors import ConfigurationError
 from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
 from caselens.ingest.formats.epub import EpubIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
+from caselens.ingest.formats.mail import (
+    EmlIngestor,
+    EmlxIngestor,
+    MboxIngestor,
+    MsgIngestor,
+    PstIngestor,
+)
 from caselens.ingest.formats.odf import OdfIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
@@ -17,6 +24,11 @@ from caselens.ingest.registry import Ingestor
 
 # Ties in score go to the ingestor listed first.
 INGESTORS: list[type[Ingestor]] = [
+    EmlIngestor,
+    EmlxIngestor,
+    MboxIngestor,
+    MsgIngestor,
+    PstIngestor,
     PdfIngestor,
     OoxmlIngestor,
     OdfIngestor,
