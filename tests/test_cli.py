@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from caselens.cli import render
 from caselens.cli.app import main
 from tests.evidence_tree import build_tree
 
@@ -143,14 +144,28 @@ def test_errors_are_one_line_with_exit_codes(run) -> None:  # type: ignore[no-un
     assert "Traceback" not in err
 
 
-def test_demo_builds_the_sample_case_and_is_idempotent(run) -> None:  # type: ignore[no-untyped-def]
+def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(render.console, "width", 200)  # so table rows are not wrapped
     code, out, _ = run("demo")
     assert code == 0
     assert "OP-TIDEWATER" in out and "intact" in out
+    # E-mails with attachments, a zip and a PDF: their contents are items too.
+    assert "└ BlueHarbor prospectus.pdf" in out and "└ receipts/2026-01-20-deposit-2500.txt" in out
+    assert "2 pages of text" in out
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
     status = json.loads(out)
-    assert status["items"] == 13 and status["by_state"] == {"ingested": 13}
+    assert status["items"] == 23 and status["by_state"] == {"ingested": 23}
+    assert status["by_format"]["pdf"] == {"ingested": 2}
+    assert status["by_format"]["zip"] == {"ingested": 2}
+    assert status["by_format"]["eml"] == {"ingested": 8}
+    code, out, _ = run("threads", "OP-TIDEWATER", "--json")
+    (thread,) = json.loads(out)
+    assert [m["subject"] for m in thread["messages"]] == [
+        "Welcome to BlueHarbor Capital - account BHC-20417 verified",
+        "Re: Welcome to BlueHarbor Capital - account BHC-20417 verified",
+        "Re: Re: Welcome to BlueHarbor Capital - account BHC-20417 verified",
+    ]
     code, out, _ = run("demo")
     assert code == 0
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
-    assert json.loads(out)["items"] == 13
+    assert json.loads(out)["items"] == 23

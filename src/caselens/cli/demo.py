@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from caselens.cli import render
@@ -34,13 +36,42 @@ def demo(ctx: typer.Context) -> None:
     )
     rows = current.app.items.list(actor, REFERENCE, limit=1000)
     render.table(
-        "items",
+        "items (files found inside e-mails and archives under their parent)",
         ["id", "path", "type", "state"],
         [
-            (r["id"], r["path"].rsplit("/evidence/", 1)[-1], r["mime_type"], r["state"])
-            for r in rows
+            (
+                r["id"],
+                "  " * depth + ("└ " if depth else "") + _short(r["path"]),
+                r["mime_type"],
+                r["state"],
+            )
+            for r, depth in _tree(rows)
         ],
     )
+    threads = current.app.mail.threads(actor, REFERENCE, min_messages=2)
+    render.table(
+        "e-mail threads (rebuilt from Message-ID, In-Reply-To and References)",
+        ["messages", "first", "last", "subject"],
+        [
+            (
+                len(t.messages),
+                t.first,
+                t.last,
+                next((m.subject for m in t.messages if m.subject), ""),
+            )
+            for t in threads
+        ],
+    )
+    pdf = next((r for r in rows if r["mime_type"] == "application/pdf"), None)
+    if pdf is not None:
+        detail = current.app.items.show(actor, REFERENCE, pdf["id"])
+        first_lines = [page["text"].splitlines()[0] for page in detail.pages if page["text"]]
+        render.console.print(
+            f"PDF {_short(pdf['path'])}: {len(detail.pages)} pages of text; page 1 begins "
+            f"{first_lines[0]!r}"
+            if first_lines
+            else f"PDF {_short(pdf['path'])}: no text"
+        )
     report = current.app.verify.verify(actor, REFERENCE)
     verdict = "[green]intact[/green]" if report.ok else "[red]FAILED[/red]"
     render.console.print(
@@ -51,3 +82,23 @@ def demo(ctx: typer.Context) -> None:
         f"next: caselens status {REFERENCE} · caselens show {REFERENCE} ITEM · "
         f"caselens audit {REFERENCE}"
     )
+
+
+def _short(path: str) -> str:
+    return path.rsplit("/evidence/", 1)[-1]
+
+
+def _tree(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
+    """Rows in tree order: each item followed by the items found inside it."""
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    known = {row["id"] for row in rows}
+    for row in rows:
+        parent = row["parent_id"] if row["parent_id"] in known else None
+        children.setdefault(parent, []).append(row)
+    ordered: list[tuple[dict[str, Any], int]] = []
+    stack = [(row, 0) for row in reversed(children.get(None, []))]
+    while stack:
+        row, depth = stack.pop()
+        ordered.append((row, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(row["id"], [])))
+    return ordered
