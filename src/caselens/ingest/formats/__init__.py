@@ -8,6 +8,11 @@ from caselens.errors import ConfigurationError
 from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
 from caselens.ingest.formats.epub import EpubIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
+from caselens.ingest.formats.legacy_office import (
+    ExcelIngestor,
+    PowerPointIngestor,
+    WordIngestor,
+)
 from caselens.ingest.formats.mail import (
     EmlIngestor,
     EmlxIngestor,
@@ -16,6 +21,7 @@ from caselens.ingest.formats.mail import (
     PstIngestor,
 )
 from caselens.ingest.formats.odf import OdfIngestor
+from caselens.ingest.formats.office_crypto import EncryptedOoxmlIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
 from caselens.ingest.formats.rtf import RtfIngestor
@@ -29,6 +35,10 @@ INGESTORS: list[type[Ingestor]] = [
     MboxIngestor,
     MsgIngestor,
     PstIngestor,
+    EncryptedOoxmlIngestor,
+    WordIngestor,
+    ExcelIngestor,
+    PowerPointIngestor,
     PdfIngestor,
     OoxmlIngestor,
     OdfIngestor,
