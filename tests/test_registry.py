@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import zipfile
 from pathlib import Path
 
 import caselens.ingest.formats as formats
@@ -38,3 +39,25 @@ def test_best_score_wins_and_fallback_is_last() -> None:
     chosen = candidates(formats.INGESTORS, _source("a.bin", "application/x-unknown"))
     assert [cls.name for cls in chosen] == ["fallback"]
     assert candidates(formats.INGESTORS, _source("a.xyz", "text/x-other"))[0].name == "text"
+
+
+def test_known_unsupported_formats_are_named_not_opened(tmp_path: Path) -> None:
+    from caselens.ingest.formats.unsupported import KnownUnsupportedIngestor
+    from caselens.ingest.harness import extract, source_for
+
+    pages = tmp_path / "report.pages"
+    with zipfile.ZipFile(pages, "w") as archive:
+        archive.writestr("Index/Document.iwa", b"\x00\x01binary")
+    found = extract(KnownUnsupportedIngestor, pages, tmp_path / "w1")
+    assert found.sink.warnings == [
+        "Apple Pages document: format not supported yet; recorded with its hashes and metadata"
+    ]
+    assert found.child_paths == []
+    pem = tmp_path / "server.key"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    source, _ = source_for(pem, tmp_path / "w2")
+    assert KnownUnsupportedIngestor.score(source) == 0
+    wordperfect = tmp_path / "letter.doc"
+    wordperfect.write_bytes(b"\xffWPC" + bytes(60))
+    source, _ = source_for(wordperfect, tmp_path / "w3")
+    assert KnownUnsupportedIngestor.score(source) == 41

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(
-        default=10_000, ge=1, description="child items one archive or message may yield"
+        default=100_000, ge=1, description="child items one archive or message may yield"
     )
     max_expanded_mb: int = Field(
         default=4096, ge=1, description="total size of one item's children, MiB"

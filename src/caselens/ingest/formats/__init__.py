@@ -26,10 +26,12 @@ from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
 from caselens.ingest.formats.rtf import RtfIngestor
 from caselens.ingest.formats.text import TextIngestor
+from caselens.ingest.formats.unsupported import KnownUnsupportedIngestor
 from caselens.ingest.registry import Ingestor
 
 # Ties in score go to the ingestor listed first.
 INGESTORS: list[type[Ingestor]] = [
+    KnownUnsupportedIngestor,
     EmlIngestor,
     EmlxIngestor,
     MboxIngestor,
