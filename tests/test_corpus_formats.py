@@ -26,6 +26,7 @@ from caselens.db.schema import item_texts, items
 from caselens.services import Caselens
 from tests.conftest import ADMIN, CORPUS, needs_corpus, sqlite_only
 from tests.formats.test_pdf import UNICODE_PASSWORD
+from tests.test_corpus import _entries
 
 pytestmark = [needs_corpus, sqlite_only, pytest.mark.corpus]
 
@@ -154,8 +155,14 @@ def _yields_text(item_id: str, children: dict[str, list[str]], with_text: set[st
 
 def test_formats_over_the_corpus(app: Caselens, case: str, tmp_path: Path) -> None:
     roots = [CORPUS / "documents", CORPUS / "mail"]
-    app.ingest.ingest(ADMIN, case, [str(r) for r in roots])
+    summary = app.ingest.ingest(ADMIN, case, [str(r) for r in roots])
     top, children, with_text = _tree(app)
+    # Every file accounted for: an item each, none left pending, every failure explained.
+    on_disk = set().union(*(_entries(r) for r in roots))
+    assert set(top) == on_disk
+    assert summary.files_seen == len(on_disk)
+    assert all(row.state != "pending" for row in _states.values())
+    assert all(row.error for row in _states.values() if row.state == "failed")
     index = _index()
 
     def category(path: bytes) -> str:

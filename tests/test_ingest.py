@@ -59,7 +59,7 @@ def test_tree_is_ingested_with_every_entry_accounted_for(
     raw = LATIN1_TEXT.encode("latin-1")
     assert memo["state"] == "ingested"
     assert memo["mime_type"] == "text/plain"
-    assert memo["format"] == "text" and memo["format_version"] == "1"
+    assert memo["format"] == "text" and memo["format_version"] == "2"
     assert memo["sha256"] == hashlib.sha256(raw).hexdigest()
     assert memo["sha1"] == hashlib.sha1(raw).hexdigest()
     assert memo["md5"] == hashlib.md5(raw).hexdigest()

@@ -11,17 +11,18 @@ from pathlib import Path
 import caselens.ingest.formats as formats
 from caselens.ingest.registry import Ingestor, candidates
 from caselens.ingest.source import Source
+from caselens.ingest.tasks import Task
 from caselens.store.hashing import digest_bytes
 
 
 def test_every_ingestor_module_is_registered() -> None:
     found = set()
-    for module_info in pkgutil.iter_modules(formats.__path__):
-        module = importlib.import_module(f"{formats.__name__}.{module_info.name}")
+    for module_info in pkgutil.walk_packages(formats.__path__, f"{formats.__name__}."):
+        module = importlib.import_module(module_info.name)
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, Ingestor)
-                and cls is not Ingestor
+                and "name" in vars(cls)  # shared base classes name no format
                 and cls.__module__ == module.__name__
             ):
                 found.add(cls)
@@ -61,3 +62,24 @@ def test_known_unsupported_formats_are_named_not_opened(tmp_path: Path) -> None:
     wordperfect.write_bytes(b"\xffWPC" + bytes(60))
     source, _ = source_for(wordperfect, tmp_path / "w3")
     assert KnownUnsupportedIngestor.score(source) == 41
+
+
+def test_sink_keeps_the_seconds_of_utc_times(tmp_path: Path) -> None:
+    from caselens.ingest.limits import Limits
+    from caselens.ingest.sink import Sink
+    from caselens.ingest.worker import _document_entity
+
+    sink = Sink("c" * 32, "i" * 32, Limits(), lambda stream: digest_bytes(stream.read()))
+    sink.set_document("Pages", modifiedAt="2016-04-27T17:49:07Z", title="Meeting at 10:00Z")
+    source, _ = source_for_bytes(tmp_path, b"%PDF-1.4")
+    entity = _document_entity(sink, source, Task("i" * 32, "x.pdf"))
+    assert entity["properties"]["modifiedAt"] == ["2016-04-27T17:49:07"]
+    assert entity["properties"]["title"] == ["Meeting at 10:00Z"]
+
+
+def source_for_bytes(tmp_path: Path, data: bytes) -> tuple[Source, object]:
+    from caselens.ingest.harness import source_for
+
+    path = tmp_path / "x.pdf"
+    path.write_bytes(data)
+    return source_for(path, tmp_path / "work")

@@ -23,6 +23,11 @@ TEXT_EXTENSIONS = {
     ".ics": "text/calendar",
     ".vcf": "text/vcard",
     ".mbox": "application/mbox",
+    ".jsonl": "application/x-ndjson",
+    ".ndjson": "application/x-ndjson",
+    ".vcs": "text/calendar",
+    ".ical": "text/calendar",
+    ".vcard": "text/vcard",
     ".emlx": "message/x-emlx",
 }
 

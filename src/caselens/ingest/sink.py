@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,7 @@ class Sink:
 
     def add_property(self, name: str, value: str | list[str] | None) -> None:
         values = value if isinstance(value, list) else [value]
-        kept = [v for v in values if v]
+        kept = [_utc_naive(v) for v in values if v]
         if kept:
             self.document_properties.setdefault(name, []).extend(kept)
 
@@ -124,6 +125,15 @@ class Sink:
     def warn(self, message: str) -> None:
         if message not in self.warnings:
             self.warnings.append(message)
+
+
+_UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
+
+
+def _utc_naive(value: str) -> str:
+    """``…Z`` times without the Z: FollowTheMoney keeps seconds only on times without a
+    zone designator (it cuts ``…:07Z`` to the minute), and its times are UTC anyway."""
+    return value[:-1] if _UTC_TIME.match(value) else value
 
 
 class _Metered:

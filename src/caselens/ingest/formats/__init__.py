@@ -6,6 +6,8 @@ import importlib
 
 from caselens.errors import ConfigurationError
 from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
+from caselens.ingest.formats.calendar import CalendarIngestor
+from caselens.ingest.formats.contacts import VCardIngestor
 from caselens.ingest.formats.epub import EpubIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
 from caselens.ingest.formats.legacy_office import (
@@ -25,6 +27,7 @@ from caselens.ingest.formats.office_crypto import EncryptedOoxmlIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
 from caselens.ingest.formats.rtf import RtfIngestor
+from caselens.ingest.formats.structured import JsonIngestor, XmlIngestor
 from caselens.ingest.formats.text import TextIngestor
 from caselens.ingest.formats.unsupported import KnownUnsupportedIngestor
 from caselens.ingest.registry import Ingestor
@@ -47,6 +50,10 @@ INGESTORS: list[type[Ingestor]] = [
     EpubIngestor,
     RtfIngestor,
     *ARCHIVE_INGESTORS,
+    XmlIngestor,
+    JsonIngestor,
+    VCardIngestor,
+    CalendarIngestor,
     TextIngestor,
     FallbackIngestor,
 ]
