@@ -132,8 +132,8 @@ def test_corpus_xls_text_dates_and_metadata(tmp_path: Path) -> None:
         "title": ["Simple Excel document"],
         "author": ["Keith Bennett"],
         "generator": ["Microsoft Excel"],
-        "createdAt": ["2007-10-01T16:13:56Z"],
-        "modifiedAt": ["2007-10-01T16:31:43Z"],
+        "createdAt": ["2007-10-01T16:13:56"],
+        "modifiedAt": ["2007-10-01T16:31:43"],
         "notes": ["Last saved by: RIBEN9"],
     }
     dates = extract(ExcelIngestor, TIKA / "testEXCEL_dateFormats.xls", tmp_path / "b")
@@ -189,8 +189,8 @@ def test_corpus_doc_text_and_metadata(tmp_path: Path) -> None:
         "title": ["Sample Word Document"],
         "author": ["Keith Bennett"],
         "generator": ["Microsoft Office Word"],
-        "createdAt": ["2010-11-12T16:22:00Z"],
-        "modifiedAt": ["2010-11-12T16:22:00Z"],
+        "createdAt": ["2010-11-12T16:22:00"],
+        "modifiedAt": ["2010-11-12T16:22:00"],
         "notes": ["Last saved by: Nick Burch"],
     }
 

@@ -96,15 +96,7 @@ class IngestService(Service):
             passwords=tuple(passwords),
         )
         summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
-        with self._transaction() as connection:
-            self._audit(
-                connection,
-                actor,
-                "ingest.finish",
-                case=case,
-                purpose=purpose,
-                details={k: v for k, v in summary.as_dict().items() if k != "failures"},
-            )
+        self._finish(actor, "ingest.finish", case, purpose, summary)
         return summary
 
     def reprocess(
@@ -170,16 +162,21 @@ class IngestService(Service):
             passwords=tuple(passwords),
         )
         summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
+        self._finish(actor, "reprocess.finish", case, purpose, summary)
+        return summary
+
+    def _finish(
+        self, actor: Actor, action: str, case: Row[Any], purpose: str, summary: IngestSummary
+    ) -> None:
         with self._transaction() as connection:
             self._audit(
                 connection,
                 actor,
-                "reprocess.finish",
+                action,
                 case=case,
                 purpose=purpose,
                 details={k: v for k, v in summary.as_dict().items() if k != "failures"},
             )
-        return summary
 
     def _exhibit(
         self, connection: Connection, case: Row[Any], acquisition: Acquisition

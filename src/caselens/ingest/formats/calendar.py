@@ -26,12 +26,11 @@ from caselens.ingest.formats.contentlines import (
     split_escaped,
     unescape,
 )
-from caselens.ingest.registry import Ingestor
+from caselens.ingest.formats.textfile import TextFormatIngestor, read_text_bytes
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
 
-GENERIC_TYPES = frozenset({"text/plain", "application/octet-stream"})
 _DATE_TIME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2})(?::?(\d{2}))?\S*?(Z)?)?$")
 _DURATION = re.compile(r"([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-./ ()]{1,100}")
@@ -74,7 +73,7 @@ class Moment:
     instant: datetime | None = None  # aware, when the time zone is known
 
 
-class CalendarIngestor(Ingestor):
+class CalendarIngestor(TextFormatIngestor):
     name = "calendar"
     version = "1"
     mime_types: ClassVar[frozenset[str]] = frozenset(
@@ -84,19 +83,8 @@ class CalendarIngestor(Ingestor):
     signatures: ClassVar[tuple[bytes, ...]] = (b"BEGIN:VCALENDAR", b"\xef\xbb\xbfBEGIN:VCALENDAR")
     base_score = 10
 
-    @classmethod
-    def score(cls, source: Source) -> int:
-        score = super().score(source)
-        if score == cls.base_score and source.mime_type in GENERIC_TYPES:
-            return cls.base_score + 2
-        return score
-
     def ingest(self, source: Source, sink: Sink) -> None:
-        limit = sink.max_text_chars * 4
-        data = source.read_bytes(limit + 1)
-        if len(data) > limit:
-            data = data[:limit]
-            sink.warn(f"only the first {limit} bytes were read (limit max_text_chars)")
+        data, _ = read_text_bytes(source, sink)
         roots, charset, certain = read_components(data)
         sink.set_document("Document", encoding=charset)
         if not certain:

@@ -17,15 +17,13 @@ from caselens.ingest.formats.contentlines import (
     structured,
     unescape,
 )
-from caselens.ingest.registry import Ingestor
+from caselens.ingest.formats.textfile import TextFormatIngestor, read_text_bytes
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
 
-GENERIC_TYPES = frozenset({"text/plain", "application/octet-stream"})
 
-
-class VCardIngestor(Ingestor):
+class VCardIngestor(TextFormatIngestor):
     name = "vcard"
     version = "1"
     mime_types: ClassVar[frozenset[str]] = frozenset(
@@ -35,19 +33,8 @@ class VCardIngestor(Ingestor):
     signatures: ClassVar[tuple[bytes, ...]] = (b"BEGIN:VCARD", b"\xef\xbb\xbfBEGIN:VCARD")
     base_score = 10
 
-    @classmethod
-    def score(cls, source: Source) -> int:
-        score = super().score(source)
-        if score == cls.base_score and source.mime_type in GENERIC_TYPES:
-            return cls.base_score + 2  # a UTF-16 card is not sniffed as vCard
-        return score
-
     def ingest(self, source: Source, sink: Sink) -> None:
-        limit = sink.max_text_chars * 4
-        data = source.read_bytes(limit + 1)
-        if len(data) > limit:
-            data = data[:limit]
-            sink.warn(f"only the first {limit} bytes were read (limit max_text_chars)")
+        data, _ = read_text_bytes(source, sink)
         roots, charset, certain = read_components(data)
         sink.set_document("Document", encoding=charset)
         if not certain:

@@ -17,13 +17,12 @@ from typing import Any, ClassVar
 from lxml import etree  # type: ignore[import-untyped]
 
 from caselens.ingest.errors import BrokenFile
-from caselens.ingest.registry import Ingestor
+from caselens.ingest.formats.textfile import TextFormatIngestor, read_text_bytes
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
 
 # Types a detector gives when it cannot tell; an extension of ours then says more.
-GENERIC_TYPES = frozenset({"text/plain", "application/octet-stream"})
 XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
 # Office 2003 XML (Word, Excel) carries its document properties in this element.
 OFFICE_PROPERTIES = "{urn:schemas-microsoft-com:office:office}DocumentProperties"
@@ -48,7 +47,7 @@ _PLAIN_KEY = re.compile(r"[A-Za-z_$@][\w$@-]*")
 LINES_PER_CHUNK = 1000
 
 
-class XmlIngestor(Ingestor):
+class XmlIngestor(TextFormatIngestor):
     name = "xml"
     version = "1"
     mime_types: ClassVar[frozenset[str]] = frozenset({"text/xml", "application/xml"})
@@ -61,8 +60,6 @@ class XmlIngestor(Ingestor):
     @classmethod
     def score(cls, source: Source) -> int:
         score = super().score(source)
-        if score == cls.base_score and source.mime_type in GENERIC_TYPES:
-            return cls.base_score + 2  # the extension says more than "some text"
         if score == 0 and source.mime_type.endswith("+xml"):
             return cls.base_score  # SVG, RSS, KML...: below any ingestor naming the type
         return score
@@ -203,7 +200,7 @@ def _utc_text(value: str) -> str | None:
     return moment.isoformat()
 
 
-class JsonIngestor(Ingestor):
+class JsonIngestor(TextFormatIngestor):
     name = "json"
     version = "1"
     mime_types: ClassVar[frozenset[str]] = frozenset({"application/json", *JSON_LINES_TYPES})
@@ -213,18 +210,12 @@ class JsonIngestor(Ingestor):
     @classmethod
     def score(cls, source: Source) -> int:
         score = super().score(source)
-        if score == cls.base_score and source.mime_type in GENERIC_TYPES:
-            return cls.base_score + 2
         if score == 0 and source.mime_type.endswith("+json"):
             return cls.base_score
         return score
 
     def ingest(self, source: Source, sink: Sink) -> None:
-        limit = sink.max_text_chars * 4
-        data = source.read_bytes(limit + 1)
-        if len(data) > limit:
-            data = data[:limit]
-            sink.warn(f"only the first {limit} bytes were decoded (limit max_text_chars)")
+        data, _ = read_text_bytes(source, sink)
         decoded = decode_text(data)
         sink.set_document("Document", encoding=decoded.encoding)
         if not decoded.certain:

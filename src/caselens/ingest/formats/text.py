@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from caselens.ingest.errors import BrokenFile
+from caselens.ingest.formats.textfile import read_text_bytes
 from caselens.ingest.registry import Ingestor
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
@@ -54,12 +55,7 @@ class TextIngestor(Ingestor):
         return score
 
     def ingest(self, source: Source, sink: Sink) -> None:
-        limit = sink.max_text_chars * 4  # at most four bytes a character
-        data = source.read_bytes(limit + 1)
-        complete = len(data) <= limit
-        if not complete:
-            data = data[:limit]
-            sink.warn(f"only the first {limit} bytes were decoded (limit max_text_chars)")
+        data, complete = read_text_bytes(source, sink)
         if source.mime_type in HTML_TYPES:
             self._html(data, sink)
         elif table_type := _table_type(source):
