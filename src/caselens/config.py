@@ -47,9 +47,6 @@ class Settings(BaseSettings):
     max_expansion_ratio: float = Field(
         default=100.0, gt=1, description="children's total size over their container's size"
     )
-    libreoffice: str = Field(
-        default="soffice", description="LibreOffice program for legacy Office conversion"
-    )
 
     @property
     def resolved_home(self) -> Path:

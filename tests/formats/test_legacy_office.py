@@ -242,11 +242,15 @@ def test_truncated_doc_is_broken(tmp_path: Path) -> None:
         extract(WordIngestor, path, tmp_path / "work")
 
 
-def test_ole_signature_then_garbage_is_broken(tmp_path: Path) -> None:
+def test_ole_signature_then_garbage_is_broken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no LibreOffice to fall back on
     path = tmp_path / "garbage.doc"
     path.write_bytes(OLE_SIGNATURE + bytes(range(256)) * 40)
-    with pytest.raises(BrokenFile, match="damaged OLE2 compound file"):
+    with pytest.raises(BrokenFile, match="damaged OLE2 compound file") as raised:
         extract(WordIngestor, path, tmp_path / "work")
+    assert "LibreOffice might convert it but is not installed" in str(raised.value)
 
 
 def test_not_ole_named_doc_is_not_mine(tmp_path: Path) -> None:

@@ -134,7 +134,10 @@ class LegacyOfficeIngestor(Ingestor):
     def fall_back(self, source: Source, sink: Sink, failure: BrokenFile) -> None:
         """Convert with LibreOffice when the built-in parser failed; else re-raise."""
         if find_program() is None:
-            raise failure
+            raise BrokenFile(
+                f"{failure} (LibreOffice might convert it but is not installed: "
+                "apt-get install libreoffice-core-nogui)"
+            ) from failure
         with source.scratch() as folder:
             original = folder / f"original{self.default_extension}"
             original.symlink_to(source.path)
