@@ -161,7 +161,7 @@ def test_table_text_is_cut_at_the_limit(tmp_path: Path) -> None:
     assert result.text == "n\tsquare\n1\t1\n2\t4\n3\t9\n4\t16\n5\t25\n6\t36\n7\t49\n8\t64\n9\t81"
     assert len(result.text) == 50
     assert result.sink.warnings == [
-        "only the first 200 bytes were decoded (limit max_text_chars)",
+        "only the first 200 bytes were read (limit max_text_chars)",
         "text cut at 50 characters (limit max_text_chars)",
     ]
     assert "rowCount" not in result.properties  # the table was not read to its end
