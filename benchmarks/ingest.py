@@ -6,7 +6,11 @@ files/s and MB/s with the floor: reading and SHA-256-hashing the same files with
 database (``sha256sum`` run by ``xargs -P`` with as many processes as workers).
 Medians of --repeat runs are reported, with their ratio to the floor.
 
-    python benchmarks/ingest.py [--repeat 3] [--workers 1,2]
+Two modes: "intake" runs only the plain-text ingestor (and the fallback), so it measures
+acquisition itself: hashing, storing, detection, custody and the rows, as the foundation
+issue defines it; "full" runs every format parser (e-mail, PDF, Office...).
+
+    python benchmarks/ingest.py [--repeat 3] [--workers 1,2] [--modes intake,full]
 """
 
 from __future__ import annotations
@@ -54,9 +58,12 @@ def floor_seconds(root: Path, workers: int, files: int) -> float:
     return time.perf_counter() - started
 
 
-def ingest_seconds(root: Path, workers: int, scratch: Path) -> dict[str, float]:
+MODES = {"intake": '["text"]', "full": "[]"}
+
+
+def ingest_seconds(root: Path, workers: int, scratch: Path, mode: str) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(dir=scratch, prefix="home-"))
-    env = {**os.environ, "CASELENS_HOME": str(home)}
+    env = {**os.environ, "CASELENS_HOME": str(home), "CASELENS_INGESTORS": MODES[mode]}
     env.pop("CASELENS_DATABASE_URL", None)
     run = lambda *args: subprocess.run(  # noqa: E731
         [*CASELENS, *args], env=env, check=True, capture_output=True, text=True
@@ -76,10 +83,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--modes", default="intake,full")
     options = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"corpus not found at {CORPUS}")
     worker_counts = [int(w) for w in options.workers.split(",")]
+    modes = options.modes.split(",")
     scratch = Path(tempfile.mkdtemp(prefix="caselens-bench-"))
     enron = scratch / "enron"
     with tarfile.open(CORPUS / "mail" / "enron-maildir-a.tar.gz") as archive:
@@ -92,35 +101,41 @@ def main() -> None:
     for label, root in data_sets.items():
         files, size = count_files(root)
         floor_seconds(root, 1, files)  # warm the page cache for both sides
-        for workers in worker_counts:
-            floors = [floor_seconds(root, workers, files) for _ in range(options.repeat)]
-            runs = [ingest_seconds(root, workers, scratch) for _ in range(options.repeat)]
-            seconds = statistics.median(r["seconds"] for r in runs)
-            floor = statistics.median(floors)
-            row = {
-                "data": label,
-                "files": files,
-                "megabytes": round(size / 1e6, 1),
-                "workers": workers,
-                "files_per_s": round(files / seconds, 1),
-                "mb_per_s": round(size / 1e6 / seconds, 2),
-                "floor_files_per_s": round(files / floor, 1),
-                "floor_mb_per_s": round(size / 1e6 / floor, 2),
-                "floor_ratio": round(seconds / floor, 2),
-                "runs_seconds": [round(r["seconds"], 2) for r in runs],
-            }
-            results.append(row)
-            print(
-                f"{label:14} workers={workers}: {row['files_per_s']:8,.0f} files/s "
-                f"{row['mb_per_s']:7.2f} MB/s | floor {row['floor_files_per_s']:9,.0f} files/s "
-                f"{row['floor_mb_per_s']:7.1f} MB/s | {row['floor_ratio']}x the floor's time "
-                f"(runs {row['runs_seconds']})"
-            )
+        for mode in modes:
+            for workers in worker_counts:
+                floors = [floor_seconds(root, workers, files) for _ in range(options.repeat)]
+                runs = [ingest_seconds(root, workers, scratch, mode) for _ in range(options.repeat)]
+                seconds = statistics.median(r["seconds"] for r in runs)
+                floor = statistics.median(floors)
+                row = {
+                    "data": label,
+                    "mode": mode,
+                    "files": files,
+                    "megabytes": round(size / 1e6, 1),
+                    "workers": workers,
+                    "files_per_s": round(files / seconds, 1),
+                    "mb_per_s": round(size / 1e6 / seconds, 2),
+                    "floor_files_per_s": round(files / floor, 1),
+                    "floor_mb_per_s": round(size / 1e6 / floor, 2),
+                    "floor_ratio": round(seconds / floor, 2),
+                    "runs_seconds": [round(r["seconds"], 2) for r in runs],
+                }
+                results.append(row)
+                print(
+                    f"{label:14} {mode:6} workers={workers}: {row['files_per_s']:8,.0f} files/s "
+                    f"{row['mb_per_s']:7.2f} MB/s | floor {row['floor_files_per_s']:9,.0f} "
+                    f"files/s {row['floor_mb_per_s']:7.1f} MB/s | {row['floor_ratio']}x the "
+                    f"floor's time (runs {row['runs_seconds']})",
+                    flush=True,
+                )
     for label in data_sets:
-        by_workers = {r["workers"]: r for r in results if r["data"] == label}
-        if 1 in by_workers and 2 in by_workers:
-            speedup = by_workers[2]["files_per_s"] / by_workers[1]["files_per_s"]
-            print(f"{label}: speed-up from 1 to 2 workers {speedup:.2f}x")
+        for mode in modes:
+            by_workers = {
+                r["workers"]: r for r in results if r["data"] == label and r["mode"] == mode
+            }
+            if 1 in by_workers and 2 in by_workers:
+                speedup = by_workers[2]["files_per_s"] / by_workers[1]["files_per_s"]
+                print(f"{label} ({mode}): speed-up from 1 to 2 workers {speedup:.2f}x")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "ingest.json").write_text(json.dumps(results, indent=2))

@@ -8,6 +8,8 @@ import pkgutil
 import zipfile
 from pathlib import Path
 
+import pytest
+
 import caselens.ingest.formats as formats
 from caselens.ingest.registry import Ingestor, candidates
 from caselens.ingest.source import Source
@@ -83,3 +85,31 @@ def source_for_bytes(tmp_path: Path, data: bytes) -> tuple[Source, object]:
     path = tmp_path / "x.pdf"
     path.write_bytes(data)
     return source_for(path, tmp_path / "work")
+
+
+def test_only_the_chosen_ingestors_run(tmp_path: Path, database_url: str | None) -> None:
+    from caselens.errors import ConfigurationError
+    from caselens.ingest.formats import active_ingestors
+    from tests.conftest import ADMIN, new_installation
+
+    assert [cls.name for cls in active_ingestors([], ["pdf"])] == ["pdf", "fallback"]
+    with pytest.raises(ConfigurationError, match="unknown ingestor"):
+        active_ingestors([], ["no-such-format"])
+
+    app = new_installation(tmp_path / "home", database_url, ingestors=["text"], workers=1)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "note.txt").write_text("plain words")
+    (source / "bundle.zip").write_bytes(_zip_bytes())
+    app.ingest.ingest(ADMIN, "C", [str(source)])
+    formats = {r["name"]: (r["format"], r["state"]) for r in app.items.list(ADMIN, "C")}
+    assert formats == {"note.txt": ("text", "ingested"), "bundle.zip": ("fallback", "unsupported")}
+
+
+def _zip_bytes() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("inner.txt", "inside")
+    return buffer.getvalue()

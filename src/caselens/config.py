@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     ingestor_plugins: list[str] = Field(
         default_factory=list, description="extra ingestors as 'module:Class' import paths"
     )
+    ingestors: list[str] = Field(
+        default_factory=list,
+        description="run only these ingestors, by name (all when empty); the fallback always",
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(

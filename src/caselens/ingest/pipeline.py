@@ -27,7 +27,7 @@ from caselens.db.types import utcnow
 from caselens.errors import StorageError
 from caselens.identity import display_path, item_id
 from caselens.ingest import detect
-from caselens.ingest.formats import load_plugins
+from caselens.ingest.formats import active_ingestors
 from caselens.ingest.lock import case_ingest_lock
 from caselens.ingest.pool import PoolEvent, WorkerPool
 from caselens.ingest.rows import (
@@ -112,7 +112,8 @@ class IngestCoordinator:
         with case_ingest_lock(
             settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
         ):
-            load_plugins(settings.ingestor_plugins)  # fail here, not in every worker
+            # Fail here, not in every worker.
+            active_ingestors(settings.ingestor_plugins, settings.ingestors)
             detect.warm_up()
             self.runtime.blobs.remove_stale_temp_files()
             planned = self._plan(paths, self._known_items())
@@ -133,7 +134,7 @@ class IngestCoordinator:
         with case_ingest_lock(
             settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
         ):
-            load_plugins(settings.ingestor_plugins)
+            active_ingestors(settings.ingestor_plugins, settings.ingestors)
             detect.warm_up()
             tasks = []
             total_bytes = 0

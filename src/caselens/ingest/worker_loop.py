@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from caselens.config import Settings
-from caselens.ingest.formats import INGESTORS, load_plugins
+from caselens.ingest.formats import active_ingestors
 from caselens.ingest.limits import Limits
 from caselens.ingest.rows import Outcome, record_result
 from caselens.ingest.tasks import Task
@@ -96,7 +96,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         runtime.blobs,
         config.case_id,
         Limits.from_settings(settings),
-        load_plugins(settings.ingestor_plugins) + INGESTORS,
+        active_ingestors(settings.ingestor_plugins, settings.ingestors),
         passwords=config.passwords,
         work_root=settings.work_dir,
     )

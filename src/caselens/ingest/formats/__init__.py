@@ -74,5 +74,23 @@ def load_plugins(paths: list[str]) -> list[type[Ingestor]]:
     return loaded
 
 
+def active_ingestors(plugins: list[str], names: list[str]) -> list[type[Ingestor]]:
+    """Plugins, then the built-in ingestors; only those named when ``names`` is not empty.
+
+    The fallback always stays, so that every item is still recorded with its hashes.
+    """
+    available = load_plugins(plugins) + INGESTORS
+    if not names:
+        return available
+    known = {cls.name for cls in available}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"unknown ingestor(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    chosen = {*names, FallbackIngestor.name}
+    return [cls for cls in available if cls.name in chosen]
+
+
 def by_name(name: str) -> type[Ingestor] | None:
     return next((cls for cls in INGESTORS if cls.name == name), None)
