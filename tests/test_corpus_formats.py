@@ -53,9 +53,6 @@ PASSWORDS = [
 ]
 # Encrypted by rights management, or with a password the corpus does not give.
 NO_KNOWN_PASSWORD = {"testWORD_protected_drm.doc", "testMicrosoftIRMServices.pdf"}
-# RAR 3 with encrypted headers: no free tool in Debian decrypts it (unar 1.10 fails on
-# it, libarchive and Debian's 7-Zip have no RAR decryption); it stays "encrypted".
-NO_FREE_TOOL = {"test-documents-enc.rar"}
 # pypdf's encryption set: these need a user password (the owner-only ones open without).
 PYPDF_USER_PASSWORD = {
     f"{name}.pdf"
@@ -258,7 +255,7 @@ def test_formats_over_the_corpus(app: Caselens, case: str, tmp_path: Path) -> No
     openable = PYPDF_USER_PASSWORD | {
         n for n in encrypted - PYPDF_USER_PASSWORD if index[n]["known_password"]
     }
-    openable -= NO_KNOWN_PASSWORD | NO_FREE_TOOL | OPENS_WITHOUT_USER_PASSWORD
+    openable -= NO_KNOWN_PASSWORD | OPENS_WITHOUT_USER_PASSWORD
     still_closed = sorted(n for n in openable if state_of.get(n) == "encrypted")
     assert still_closed == [], f"not opened with their known passwords: {still_closed}"
     assert app.verify.verify(ADMIN, case).ok

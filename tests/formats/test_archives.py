@@ -682,14 +682,19 @@ def test_corpus_encrypted_archives_open_with_their_password(tmp_path: Path) -> N
 
 @needs_corpus
 @needs_unar
-@pytest.mark.xfail(
-    strict=True,
-    raises=EncryptedFile,
-    reason="unar 1.10 cannot decrypt this RAR 2.9 archive's encrypted headers",
-)
 def test_corpus_encrypted_rar_opens_with_its_password(tmp_path: Path) -> None:
-    result = run(RarIngestor, TIKA / "test-documents-enc.rar", tmp_path, passwords=("ApacheTika",))
+    # RAR 2.9 with encrypted headers: decrypted into a scratch copy unar can read.
+    path = TIKA / "test-documents-enc.rar"
+    with pytest.raises(EncryptedFile, match="encrypted headers"):
+        run(RarIngestor, path, tmp_path / "none")
+    with pytest.raises(EncryptedFile, match="encrypted headers"):
+        run(RarIngestor, path, tmp_path / "wrong", passwords=("apachetika",))
+    result = run(RarIngestor, path, tmp_path / "right", passwords=("wrong", "ApacheTika"))
     assert sorted(result.child_paths) == [name.encode() for name in TEST_DOCUMENTS]
+    assert result.child_bytes(b"test-documents/testTXT.txt") == (
+        b"Test d'indexation de Txt\r\nhttp://www.apache.org\r\n"
+    )
+    assert result.sink.decrypted
 
 
 @needs_corpus
@@ -731,3 +736,12 @@ def test_corpus_table_accounts_for_every_archive(
             assert states[row["file"]] == "failed", row["file"]
         else:
             assert states[row["file"]] == "ingested", row["file"]
+
+
+@needs_corpus
+@needs_unar
+def test_corpus_encrypted_rar_cut_short_is_broken(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.rar"
+    cut.write_bytes((TIKA / "test-documents-enc.rar").read_bytes()[:30000])
+    with pytest.raises(BrokenFile, match="encrypted headers: the archive is cut short"):
+        run(RarIngestor, cut, tmp_path, passwords=("ApacheTika",))

@@ -7,6 +7,7 @@ files are checked against the listing (size, CRC) and streamed into the sink.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from datetime import datetime
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from caselens.ingest.errors import BrokenFile, EncryptedFile
+from caselens.ingest.formats import archives_rar_headers as rar_headers
 from caselens.ingest.formats import archives_tool
 from caselens.ingest.formats.archives_base import GuardedStream, MemberLog, display, iso_utc
 from caselens.ingest.registry import Ingestor
@@ -39,7 +41,8 @@ class RarIngestor(Ingestor):
         sink.set_document("Package")
         log = MemberLog(sink, "RAR")
         if archives_tool.has_unar():
-            damage = _UnarReader(source, sink, log).read()
+            with contextlib.ExitStack() as cleanup:
+                damage = _UnarReader(source, sink, log, cleanup).read()
         elif archives_tool.tool("bsdtar"):
             damage = _read_with_bsdtar(source, sink, log)
         else:
@@ -48,11 +51,16 @@ class RarIngestor(Ingestor):
 
 
 class _UnarReader:
-    def __init__(self, source: Source, sink: Sink, log: MemberLog) -> None:
+    def __init__(
+        self, source: Source, sink: Sink, log: MemberLog, cleanup: contextlib.ExitStack
+    ) -> None:
         self.source = source
         self.sink = sink
         self.log = log
         self.timeout = source.limits.item_timeout
+        self.cleanup = cleanup
+        # What unar reads: the evidence, or a copy with decrypted headers in scratch.
+        self.archive: Path = source.path
 
     def read(self) -> str | None:
         entries, password = self._listing()
@@ -83,12 +91,18 @@ class _UnarReader:
 
     def _listing(self) -> tuple[list[dict[str, Any]], str | None]:
         listing, errors = archives_tool.lsar_listing(self.source.path, None, self.timeout)
-        if "password" in errors.lower() and not listing.get("lsarContents"):
+        encrypted_headers = rar_headers.has_encrypted_headers(self.source.path)
+        if encrypted_headers or ("password" in errors.lower() and not listing.get("lsarContents")):
             for password in self.source.passwords:
                 listing, _ = archives_tool.lsar_listing(self.source.path, password, self.timeout)
                 if listing.get("lsarContents") and "lsarError" not in listing:
                     self.sink.decrypted = True
                     return list(listing["lsarContents"]), password
+                if encrypted_headers and self._clear_headers(password):
+                    listing, _ = archives_tool.lsar_listing(self.archive, None, self.timeout)
+                    if listing.get("lsarContents"):
+                        self.sink.decrypted = True
+                        return list(listing["lsarContents"]), None
             raise EncryptedFile("RAR archive with encrypted headers: no supplied password opens it")
         contents = listing.get("lsarContents")
         if not contents and "lsarError" in listing:
@@ -98,11 +112,23 @@ class _UnarReader:
             self.log.warn("listing", f"the archive listing is incomplete: {errors.strip()}")
         return list(contents or []), None
 
+    def _clear_headers(self, password: str) -> bool:
+        """Decrypt the archive into a scratch copy unar can read; False for a wrong password."""
+        scratch = self.cleanup.enter_context(self.source.scratch())
+        try:
+            rar_headers.write_clear_headers(self.source.path, password, scratch / "clear.rar")
+        except rar_headers.WrongPassword:
+            return False
+        except ValueError as err:
+            raise BrokenFile(f"RAR archive with encrypted headers: {err}") from err
+        self.archive = scratch / "clear.rar"
+        return True
+
     def _content_password(self) -> str | None:
         """The first password with which lsar's integrity test passes."""
         lsar = archives_tool.tool("lsar") or "lsar"
         for password in self.source.passwords:
-            args = [lsar, "-t", "-nr", "-p", password, str(self.source.path)]
+            args = [lsar, "-t", "-nr", "-p", password, str(self.archive)]
             if archives_tool.run(args, self.timeout).returncode == 0:
                 self.sink.decrypted = True
                 return password
@@ -118,7 +144,7 @@ class _UnarReader:
         with self.source.scratch() as scratch:
             out = scratch / "out"
             out.mkdir()
-            args += ["-o", str(out), "-i", str(self.source.path), *indexes]
+            args += ["-o", str(out), "-i", str(self.archive), *indexes]
             done = archives_tool.run_extraction(
                 args, out, scratch / "unar.log", self.timeout, budget
             )
