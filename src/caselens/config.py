@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         default=100_000, ge=1, description="child items one archive or message may yield"
     )
     max_expanded_mb: int = Field(
-        default=4096, ge=1, description="total size of one item's children, MiB"
+        default=65536, ge=1, description="total size of one item's children, MiB"
     )
     max_expansion_ratio: float = Field(
         default=100.0, gt=1, description="children's total size over their container's size"

@@ -16,7 +16,7 @@ RATIO_GRACE_BYTES = 64 * MIB
 class Limits:
     max_depth: int = 16  # containers inside containers
     max_members: int = 100_000  # child items one item may yield (a mailbox holds many)
-    max_expanded_bytes: int = 4096 * MIB  # total size of an item's children
+    max_expanded_bytes: int = 65536 * MIB  # total size of an item's children (a PST is large)
     max_expansion_ratio: float = 100.0  # children's total size over the item's own size
     max_text_chars: int = 20_000_000  # text kept per item
     item_timeout: float = 120.0  # seconds a parser may spend on one item
