@@ -15,6 +15,8 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# Statistical detection is as sure from 128 KiB as from more, and its time grows with size.
+DETECTION_SAMPLE = 1 << 17
 WESTERN_PREFERENCE = ("cp1252", "latin_1", "iso8859_15")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
@@ -40,7 +42,7 @@ def decode_text(data: bytes, declared: str | None = None) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8", True)
     except UnicodeDecodeError:
         pass
-    encoding = _guess_encoding(data[: 1 << 20])
+    encoding = _guess_encoding(data[:DETECTION_SAMPLE])
     return Decoded(data.decode(encoding, errors="replace"), encoding, False)
 
 
