@@ -158,6 +158,11 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     assert status["by_format"]["pdf"] == {"ingested": 2}
     assert status["by_format"]["zip"] == {"ingested": 2}
     assert status["by_format"]["eml"] == {"ingested": 8}
+    code, out, _ = run("items", "OP-TIDEWATER", "--type", "application/pdf", "--json")
+    pdf_id = json.loads(out)[0]["id"]
+    code, out, _ = run("show", "OP-TIDEWATER", pdf_id, "--json")
+    ingested = next(c for c in json.loads(out)["custody"] if c["action"] == "ingested")
+    assert ingested["details"]["pages"] == 2 and ingested["details"]["pages_with_text"] == 2
     code, out, _ = run("threads", "OP-TIDEWATER", "--json")
     (thread,) = json.loads(out)
     assert [m["subject"] for m in thread["messages"]] == [

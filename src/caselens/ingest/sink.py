@@ -48,6 +48,7 @@ class Sink:
         self.children: list[ChildRecord] = []
         self.warnings: list[str] = []
         self.decrypted = False  # opened with a password from the supplied list
+        self.page_count: int | None = None  # pages the format says it has, when it has pages
         self.expanded_bytes = 0
         self._store_child = store_child
         self._text_chars = 0

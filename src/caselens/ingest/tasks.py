@@ -72,6 +72,7 @@ class ItemResult:
     entities: list[dict[str, Any]] = field(default_factory=list)
     children: list[ChildRecord] = field(default_factory=list)
     decrypted: bool = False  # opened with a supplied password
+    page_count: int | None = None
     custody: list[LogEntry] = field(default_factory=list)  # serialised in the worker
     # A storage failure (disk full) ends the run instead of being recorded on the item.
     fatal: str | None = None

@@ -181,7 +181,8 @@ def custody_entries(case_id: str, task: Task, result: ItemResult) -> list[LogEnt
         "format_version": result.format_version,
         "mime_type": result.mime_type,
         "reason": result.error,
-        "pages": len(result.pages),
+        "pages": result.page_count,
+        "pages_with_text": len(result.pages),
         "entities": len(result.entities),
         "children": len(result.children),
         "decrypted": result.decrypted or None,
@@ -203,6 +204,7 @@ def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> Lo
 def _collect(sink: Sink, source: Source, task: Task, result: ItemResult) -> None:
     result.warnings.extend(sink.warnings)
     result.decrypted = sink.decrypted
+    result.page_count = sink.page_count
     result.pages = sink.pages
     result.entities = [_document_entity(sink, source, task)]
     result.entities.extend(entity.to_dict() for entity in sink.entities)

@@ -70,6 +70,7 @@ class PdfIngestor(Ingestor):
             raise NotMyFormat("no %PDF header in the first 1024 bytes")
         with _open_document(source, sink) as document:
             page_count = pdfium.FPDF_GetPageCount(document)
+            sink.page_count = page_count
             sink.set_document("Pages")
             _read_metadata(document, source, sink)
             # Pages before embedded files: a limit reached on the files keeps the text.
