@@ -1,0 +1,1 @@
+"""Analyzers that find selectors (identifiers, names, languages) in an item's text."""
