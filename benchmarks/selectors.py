@@ -1,6 +1,7 @@
 """Precision and recall of identifier extraction on gold sets, per kind.
 
-Gold sets are JSON Lines in benchmarks/gold/: ``{"text": ..., "expected": [{"kind", "value"}]}``.
+Gold sets are JSON Lines in benchmarks/gold/: ``{"text": ..., "expected": [{"kind", "value"}]}``,
+optionally with ``"default_region"`` (the case's region for nationally written numbers).
 The sets written by the project (identifiers_written*.jsonl: valid, invalid and tricky
 cases for kinds the corpora lack) are fictional data. A found mention counts as true when
 a gold entry on the same line has its kind and normalized value; targets are precision
@@ -26,13 +27,14 @@ def score(paths: list[Path], region: str | None) -> dict[str, dict[str, float]]:
     true_positive: Counter[str] = Counter()
     found_count: Counter[str] = Counter()
     gold_count: Counter[str] = Counter()
-    context = ExtractionContext(default_region=region)
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
             case = json.loads(line)
             expected = Counter((e["kind"], e["value"]) for e in case["expected"])
+            # A line may name the case's default region (for nationally written numbers).
+            context = ExtractionContext(default_region=case.get("default_region", region))
             found = Counter((m.kind, m.value) for m in extract_identifiers(case["text"], context))
             for (kind, _), count in expected.items():
                 gold_count[kind] += count
@@ -55,7 +57,9 @@ def score(paths: list[Path], region: str | None) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--gold", type=Path, nargs="*", default=None)
-    parser.add_argument("--region", default="GB", help="the case's default phone region")
+    parser.add_argument(
+        "--region", default=None, help="default phone region for lines that name none"
+    )
     options = parser.parse_args()
     paths = options.gold or sorted(GOLD.glob("*.jsonl"))
     report = score(paths, options.region)

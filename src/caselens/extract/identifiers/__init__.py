@@ -5,8 +5,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from caselens.extract.base import ExtractionContext, Extractor, Mention
+from caselens.extract.identifiers.banking import BicExtractor, IbanExtractor
+from caselens.extract.identifiers.cards import CardExtractor
+from caselens.extract.identifiers.crypto import (
+    BitcoinExtractor,
+    EthereumExtractor,
+    LitecoinExtractor,
+    MoneroExtractor,
+    TronExtractor,
+)
+from caselens.extract.identifiers.email import EmailExtractor
+from caselens.extract.identifiers.imei import ImeiExtractor
+from caselens.extract.identifiers.network import DomainExtractor, IpExtractor, UrlExtractor
+from caselens.extract.identifiers.phone import PhoneExtractor
 
-EXTRACTORS: list[type[Extractor]] = []
+EXTRACTORS: list[type[Extractor]] = [
+    PhoneExtractor,
+    EmailExtractor,
+    IbanExtractor,
+    BicExtractor,
+    CardExtractor,
+    ImeiExtractor,
+    BitcoinExtractor,
+    LitecoinExtractor,
+    TronExtractor,
+    EthereumExtractor,
+    MoneroExtractor,
+    IpExtractor,
+    UrlExtractor,
+    DomainExtractor,
+]
 
 # A mention inside a longer one of these kinds is part of it, not a selector of its own:
 # the domain of an e-mail address or URL, the digits of an IBAN or a card read as a phone.
