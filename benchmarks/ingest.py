@@ -6,9 +6,10 @@ files/s and MB/s with the floor: reading and SHA-256-hashing the same files with
 database (``sha256sum`` run by ``xargs -P`` with as many processes as workers).
 Medians of --repeat runs are reported, with their ratio to the floor.
 
-Two modes: "intake" runs only the plain-text ingestor (and the fallback), so it measures
-acquisition itself: hashing, storing, detection, custody and the rows, as the foundation
-issue defines it; "full" runs every format parser (e-mail, PDF, Office...).
+Two modes: "intake" runs only the plain-text ingestor (and the fallback) and no identifier
+extraction, so it measures acquisition itself: hashing, storing, detection, custody and
+the rows, as the foundation issue defines it; "full" runs every format parser (e-mail,
+PDF, Office...) and the identifier extractors.
 
     python benchmarks/ingest.py [--repeat 3] [--workers 1,2] [--modes intake,full]
 """
@@ -58,12 +59,16 @@ def floor_seconds(root: Path, workers: int, files: int) -> float:
     return time.perf_counter() - started
 
 
-MODES = {"intake": '["text"]', "full": "[]"}
+# Intake: the plain-text ingestor only and no identifier extraction; full: everything.
+MODES = {
+    "intake": {"CASELENS_INGESTORS": '["text"]', "CASELENS_ANALYZE": "false"},
+    "full": {"CASELENS_INGESTORS": "[]", "CASELENS_ANALYZE": "true"},
+}
 
 
 def ingest_seconds(root: Path, workers: int, scratch: Path, mode: str) -> dict[str, float]:
     home = Path(tempfile.mkdtemp(dir=scratch, prefix="home-"))
-    env = {**os.environ, "CASELENS_HOME": str(home), "CASELENS_INGESTORS": MODES[mode]}
+    env = {**os.environ, "CASELENS_HOME": str(home), **MODES[mode]}
     env.pop("CASELENS_DATABASE_URL", None)
     run = lambda *args: subprocess.run(  # noqa: E731
         [*CASELENS, *args], env=env, check=True, capture_output=True, text=True

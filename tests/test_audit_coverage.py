@@ -49,6 +49,8 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "ingest.ingest": lambda: app.ingest.ingest(ADMIN, "C1", [str(evidence)]),
         "ingest.reprocess": lambda: app.ingest.reprocess(ADMIN, "C1"),
         "mail.threads": lambda: app.mail.threads(ADMIN, "C1"),
+        "selectors.ranked": lambda: app.selectors.ranked(ADMIN, "C1"),
+        "selectors.items": lambda: app.selectors.items(ADMIN, "C1", "phone", "+447700900123"),
         "items.status": lambda: app.items.status(ADMIN, "C1"),
         "items.list": lambda: app.items.list(ADMIN, "C1"),
         "items.show": show,
@@ -60,7 +62,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     }
     public = {
         f"{name}.{method}"
-        for name in ("users", "cases", "items", "ingest", "mail", "verify", "audit")
+        for name in ("users", "cases", "items", "ingest", "mail", "selectors", "verify", "audit")
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")
     }

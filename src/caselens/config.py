@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default_factory=list,
         description="run only these ingestors, by name (all when empty); the fallback always",
     )
+    analyze: bool = Field(
+        default=True, description="find identifiers (phones, e-mails, IBANs...) in the text"
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(

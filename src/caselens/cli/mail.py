@@ -1,4 +1,4 @@
-"""Commands on a case's e-mail: conversation threads."""
+"""Commands that read across a case: e-mail threads and selectors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from caselens.cli import render
 from caselens.cli.evidence import JsonOption
 from caselens.cli.state import state
+from caselens.errors import InvalidInput
 
 
 def threads(
@@ -49,3 +50,41 @@ def threads(
         )
         if thread.missing:
             render.console.print(f"  referenced but not in the case: {', '.join(thread.missing)}")
+
+
+def selectors(
+    ctx: typer.Context,
+    reference: str,
+    kind: Annotated[
+        str | None, typer.Option(help="phone, email, iban, bic, card, imei, btc, eth, url...")
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option(help="Show where this (normalized) value appears.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100000)] = 50,
+    json_output: JsonOption = False,
+) -> None:
+    """Identifiers ranked by the number of items they appear in; --kind and --value drill down."""
+    current = state(ctx)
+    if value is not None:
+        if kind is None:
+            raise InvalidInput("give --kind with --value (e.g. --kind phone --value +447700900123)")
+        rows = current.app.selectors.items(current.actor, reference, kind, value, limit=limit)
+        if json_output:
+            render.print_json(rows)
+            return
+        render.table(
+            f"{kind} {value} in {reference}",
+            ["item", "path", "page", "offset", "as written"],
+            [(r["item_id"], r["path"], r["page"], r["start"], r["raw"]) for r in rows],
+        )
+        return
+    ranked = current.app.selectors.ranked(current.actor, reference, kind=kind, limit=limit)
+    if json_output:
+        render.print_json(ranked)
+        return
+    render.table(
+        f"selectors of {reference}",
+        ["kind", "value", "items", "mentions"],
+        [(r["kind"], r["value"], r["items"], r["mentions"]) for r in ranked],
+    )

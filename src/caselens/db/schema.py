@@ -159,6 +159,28 @@ entities = Table(
     Index("ix_entities_item", "item_id"),
 )
 
+# Identifiers found in an item's text: the normalized value a selector query matches, the
+# raw text, where it is (page, character offsets) and which extractor version found it.
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("extractor", String(32), nullable=False),
+    Column("extractor_version", String(16), nullable=False),
+    Column("superseded", Boolean, nullable=False, default=False),
+    Index("ix_mentions_case_kind_value", "case_id", "kind", "value"),
+    Index("ix_mentions_item", "item_id"),
+)
+
 # Append-only hash-chained logs: custody events and audit records. ``record`` is the exact
 # canonical JSON (RFC 8785) that was hashed; the other columns are copies for querying and
 # are checked against it by verify.

@@ -91,6 +91,7 @@ class IngestJob:
     exhibit_reference: str | None
     workers: int
     passwords: tuple[str, ...] = ()
+    default_region: str | None = None  # the case's, from its jurisdiction
 
 
 class IngestCoordinator:
@@ -158,7 +159,10 @@ class IngestCoordinator:
 
     def _run_workers(self, tasks: Iterator[Task]) -> None:
         config = WorkerConfig(
-            settings=self.runtime.settings, case_id=self.job.case_id, passwords=self.job.passwords
+            settings=self.runtime.settings,
+            case_id=self.job.case_id,
+            passwords=self.job.passwords,
+            default_region=self.job.default_region,
         )
         with WorkerPool(self.job.workers, config) as pool:
             try:

@@ -88,6 +88,23 @@ def record_result(
                 "superseded": False,
             }
         )
+    for page, kind, value, raw, start, end, extractor, version in result.mentions:
+        batch.mentions.append(
+            {
+                "case_id": case_id,
+                "item_id": row["id"],
+                "generation": row["generation"],
+                "page": page,
+                "start": start,
+                "end": end,
+                "kind": kind,
+                "value": value,
+                "raw": raw,
+                "extractor": extractor,
+                "extractor_version": version,
+                "superseded": False,
+            }
+        )
     children = _record_children(batch, task, row, result, max_depth)
     return Outcome(row["id"], result.state, int(row["size"] or 0), result.error), children
 

@@ -73,6 +73,8 @@ class ItemResult:
     children: list[ChildRecord] = field(default_factory=list)
     decrypted: bool = False  # opened with a supplied password
     page_count: int | None = None
+    # Identifiers found in the text: (page, kind, value, raw, start, end, extractor, version).
+    mentions: list[tuple[int, str, str, str, int, int, str, str]] = field(default_factory=list)
     custody: list[LogEntry] = field(default_factory=list)  # serialised in the worker
     # A storage failure (disk full) ends the run instead of being recorded on the item.
     fatal: str | None = None

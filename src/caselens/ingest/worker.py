@@ -19,6 +19,8 @@ from followthemoney import model
 
 from caselens.custody.chain import LogEntry
 from caselens.errors import StorageError
+from caselens.extract.base import ExtractionContext
+from caselens.extract.identifiers import extract_identifiers
 from caselens.ingest.detect import detect_mime
 from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
 from caselens.ingest.formats import INGESTORS
@@ -49,6 +51,7 @@ class ItemProcessor:
         ingestors: list[type[Ingestor]] | None = None,
         passwords: tuple[str, ...] = (),
         work_root: Path | None = None,
+        analysis: ExtractionContext | None = None,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
@@ -57,6 +60,7 @@ class ItemProcessor:
         self.ingestors = ingestors if ingestors is not None else list(INGESTORS)
         self.passwords = passwords
         self.work_root = work_root
+        self.analysis = analysis  # None: no identifier extraction
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -154,6 +158,8 @@ class ItemProcessor:
                 result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
                 return
             result.state = "unsupported" if ingestor_class.records_only else "ingested"
+            if self.analysis is not None:
+                _find_identifiers(sink, result, self.analysis)
             _collect(sink, source, task, result)
             return
         result.state = "unsupported"
@@ -209,6 +215,36 @@ def _collect(sink: Sink, source: Source, task: Task, result: ItemResult) -> None
     result.entities = [_document_entity(sink, source, task)]
     result.entities.extend(entity.to_dict() for entity in sink.entities)
     result.children.extend(sink.children)
+
+
+# FollowTheMoney's "mentioned" properties of a Document, by identifier kind.
+MENTIONED_PROPERTY = {
+    "email": "emailMentioned",
+    "phone": "phoneMentioned",
+    "iban": "ibanMentioned",
+    "ipv4": "ipMentioned",
+    "ipv6": "ipMentioned",
+}
+
+
+def _find_identifiers(sink: Sink, result: ItemResult, context: ExtractionContext) -> None:
+    for page, text in sorted(sink.pages.items()):
+        for found in extract_identifiers(text, context):
+            result.mentions.append(
+                (
+                    page,
+                    found.kind,
+                    found.value,
+                    found.raw,
+                    found.start,
+                    found.end,
+                    found.extractor,
+                    found.version,
+                )
+            )
+            prop = MENTIONED_PROPERTY.get(found.kind)
+            if prop:
+                sink.add_property(prop, found.value)
 
 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:

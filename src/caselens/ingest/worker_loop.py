@@ -20,6 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from caselens.config import Settings
+from caselens.extract.base import ExtractionContext
 from caselens.ingest.formats import active_ingestors
 from caselens.ingest.limits import Limits
 from caselens.ingest.rows import Outcome, record_result
@@ -38,6 +39,7 @@ class WorkerConfig:
     settings: Settings
     case_id: str
     passwords: tuple[str, ...] = ()  # never stored: they reach workers only through here
+    default_region: str | None = None  # for phone numbers written nationally
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         active_ingestors(settings.ingestor_plugins, settings.ingestors),
         passwords=config.passwords,
         work_root=settings.work_dir,
+        analysis=ExtractionContext(config.default_region) if settings.analyze else None,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 

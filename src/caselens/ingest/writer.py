@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select, update
 
 from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
-from caselens.db.schema import blobs, entities, item_texts, items
+from caselens.db.schema import blobs, entities, item_texts, items, mentions
 from caselens.runtime import Runtime
 
 ITEM_UPDATE_COLUMNS = (
@@ -46,6 +46,7 @@ class Batch:
     supersede: dict[str, int] = field(default_factory=dict)
     texts: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
+    mentions: list[dict[str, Any]] = field(default_factory=list)
     custody: list[chain.LogEntry] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -90,6 +91,7 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
     rows_after = [
         prepare_insert(dialect, item_texts, batch.texts),
         prepare_insert(dialect, entities, batch.entities),
+        prepare_insert(dialect, mentions, batch.mentions),
     ]
     runtime.blobs.sync()
     with runtime.transaction() as connection:
@@ -117,7 +119,7 @@ def _existing_children(connection: Connection, identifiers: list[str]) -> set[st
 
 def _supersede(connection: Connection, generations: dict[str, int]) -> None:
     for item_id, generation in generations.items():
-        for table in (item_texts, entities):
+        for table in (item_texts, entities, mentions):
             connection.execute(
                 update(table)
                 .where(

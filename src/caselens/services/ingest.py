@@ -14,6 +14,7 @@ from caselens.actor import Actor
 from caselens.db.schema import exhibits, items
 from caselens.db.types import utcnow
 from caselens.errors import AccessDenied, InvalidInput
+from caselens.extract.regions import region_of
 from caselens.identity import exhibit_id
 from caselens.ingest.pipeline import (
     FINAL_STATES,
@@ -94,6 +95,7 @@ class IngestService(Service):
             exhibit_reference=acquisition.exhibit,
             workers=workers or self.runtime.settings.workers,
             passwords=tuple(passwords),
+            default_region=region_of(case.jurisdiction),
         )
         summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
         self._finish(actor, "ingest.finish", case, purpose, summary)
@@ -160,6 +162,7 @@ class IngestService(Service):
             exhibit_reference=None,
             workers=workers or self.runtime.settings.workers,
             passwords=tuple(passwords),
+            default_region=region_of(case.jurisdiction),
         )
         summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
         self._finish(actor, "reprocess.finish", case, purpose, summary)

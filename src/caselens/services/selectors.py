@@ -1,0 +1,88 @@
+"""Selectors of a case: identifiers ranked by the items they appear in, and drill-down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select
+
+from caselens.actor import Actor
+from caselens.db.schema import items, mentions
+from caselens.services.access import purpose_for, require_member
+from caselens.services.base import Service
+
+
+class SelectorService(Service):
+    def ranked(
+        self, actor: Actor, reference: str, *, kind: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Identifiers by the number of items they appear in, most first."""
+
+        def body(connection: Connection, case: Row[Any]) -> list[dict[str, Any]]:
+            require_member(connection, actor, case)
+            purpose = purpose_for(actor, case)
+            item_count = func.count(mentions.c.item_id.distinct()).label("items")
+            query = (
+                select(mentions.c.kind, mentions.c.value, item_count, func.count().label("n"))
+                .where(mentions.c.case_id == case.id, mentions.c.superseded.is_(False))
+                .group_by(mentions.c.kind, mentions.c.value)
+                .order_by(item_count.desc(), mentions.c.kind, mentions.c.value)
+                .limit(limit)
+            )
+            if kind:
+                query = query.where(mentions.c.kind == kind)
+            rows = [
+                {"kind": r.kind, "value": r.value, "items": r.items, "mentions": r.n}
+                for r in connection.execute(query)
+            ]
+            self._audit(
+                connection,
+                actor,
+                "selectors.ranked",
+                case=case,
+                purpose=purpose,
+                details={"kind": kind, "count": len(rows)},
+            )
+            return rows
+
+        return self._in_case(actor, "selectors.ranked", reference, body)
+
+    def items(
+        self, actor: Actor, reference: str, kind: str, value: str, *, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Where one identifier appears: item, page, offsets and the text as written."""
+
+        def body(connection: Connection, case: Row[Any]) -> list[dict[str, Any]]:
+            require_member(connection, actor, case)
+            purpose = purpose_for(actor, case)
+            query = (
+                select(
+                    mentions.c.item_id,
+                    items.c.path,
+                    mentions.c.page,
+                    mentions.c.start,
+                    mentions.c.end,
+                    mentions.c.raw,
+                )
+                .join(items, items.c.id == mentions.c.item_id)
+                .where(
+                    mentions.c.case_id == case.id,
+                    mentions.c.kind == kind,
+                    mentions.c.value == value,
+                    mentions.c.superseded.is_(False),
+                )
+                .order_by(items.c.path, mentions.c.page, mentions.c.start)
+                .limit(limit)
+            )
+            rows = [dict(r._mapping) for r in connection.execute(query)]
+            self._audit(
+                connection,
+                actor,
+                "selectors.items",
+                case=case,
+                purpose=purpose,
+                details={"kind": kind, "value": value, "count": len(rows)},
+            )
+            return rows
+
+        return self._in_case(actor, "selectors.items", reference, body)
