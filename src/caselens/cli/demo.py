@@ -62,6 +62,14 @@ def demo(ctx: typer.Context) -> None:
             for t in threads
         ],
     )
+    render.table(
+        "selectors (identifiers by the number of items they appear in)",
+        ["kind", "value", "items", "mentions"],
+        [
+            (r["kind"], r["value"], r["items"], r["mentions"])
+            for r in current.app.selectors.ranked(actor, REFERENCE, limit=12)
+        ],
+    )
     pdf = next((r for r in rows if r["mime_type"] == "application/pdf"), None)
     if pdf is not None:
         detail = current.app.items.show(actor, REFERENCE, pdf["id"])
