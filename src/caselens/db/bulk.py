@@ -51,15 +51,18 @@ def prepare_insert(
         return PreparedInsert("", [])
     columns = [column.name for column in table.columns if column.name in rows[0]]
     placeholder = "?" if dialect == "sqlite" else "%s"
-    # Names come from the schema, never from input; values go as parameters.
+    # Names come from the schema, never from input; values go as parameters. Names are
+    # quoted, so a column may be called what SQL reserves ("end", "order").
     sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+        f"INSERT INTO {_quoted(table.name)} ({', '.join(map(_quoted, columns))}) "  # noqa: S608
         f"VALUES ({', '.join([placeholder] * len(columns))})"
     )
     if conflict:
-        sql += f" ON CONFLICT ({', '.join(conflict)}) "
+        sql += f" ON CONFLICT ({', '.join(map(_quoted, conflict))}) "
         if update:
-            sql += "DO UPDATE SET " + ", ".join(f"{name} = excluded.{name}" for name in update)
+            sql += "DO UPDATE SET " + ", ".join(
+                f"{_quoted(name)} = excluded.{_quoted(name)}" for name in update
+            )
         else:
             sql += "DO NOTHING"
     converters = [_converter(table.c[name].type, dialect) for name in columns]
@@ -125,3 +128,7 @@ def _sqlite_bool(value: bool | None) -> int | None:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
