@@ -1,5 +1,8 @@
 """Precision and recall of identifier extraction on gold sets, per kind.
 
+(Issue 4 calls this benchmarks/selectors.py; a script of that name would shadow Python's
+own ``selectors`` module for every script in this folder, subprocess included.)
+
 Gold sets are JSON Lines in benchmarks/gold/: ``{"text": ..., "expected": [{"kind", "value"}]}``,
 optionally with ``"default_region"`` (the case's region for nationally written numbers).
 The sets written by the project (identifiers_written*.jsonl: valid, invalid and tricky
@@ -7,7 +10,7 @@ cases for kinds the corpora lack) are fictional data. A found mention counts as 
 a gold entry on the same line has its kind and normalized value; targets are precision
 >= 0.98 and recall >= 0.95 for each kind.
 
-    python benchmarks/selectors.py [--gold benchmarks/gold/identifiers_written.jsonl ...]
+    python benchmarks/selector_quality.py [--gold benchmarks/gold/identifiers_written.jsonl ...]
 """
 
 from __future__ import annotations
