@@ -108,35 +108,17 @@ class IngestCoordinator:
         self._batch = Batch()  # items the coordinator records itself
 
     def run(self, paths: Iterable[bytes]) -> IngestSummary:
-        started = time.perf_counter()
-        settings = self.runtime.settings
-        with case_ingest_lock(
-            settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
-        ):
-            # Fail here, not in every worker.
-            active_ingestors(settings.ingestor_plugins, settings.ingestors)
-            detect.warm_up()
-            self.runtime.blobs.remove_stale_temp_files()
+        with self._session():
             planned = self._plan(paths, self._known_items())
             first = next(planned, None)
             if first is not None:
                 with _terminate_as_interrupt():
                     self._run_workers(itertools.chain([first], planned))
-            self._commit_own()
-            self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
-            remove_stale_scratch(settings.work_dir)
-        self.summary.seconds = time.perf_counter() - started
         return self.summary
 
     def reprocess(self, selected: Iterable[Row[Any]]) -> IngestSummary:
         """Run the ingestors again on items already in the store (no re-acquisition)."""
-        started = time.perf_counter()
-        settings = self.runtime.settings
-        with case_ingest_lock(
-            settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
-        ):
-            active_ingestors(settings.ingestor_plugins, settings.ingestors)
-            detect.warm_up()
+        with self._session():
             tasks = []
             total_bytes = 0
             for row in selected:
@@ -151,11 +133,25 @@ class IngestCoordinator:
             if tasks:
                 with _terminate_as_interrupt():
                     self._run_workers(iter(tasks))
-            self._commit_own()
+        return self.summary
+
+    @contextlib.contextmanager
+    def _session(self) -> Iterator[None]:
+        """The case locked, the ingestors checked; afterwards, what killed workers left."""
+        started = time.perf_counter()
+        settings = self.runtime.settings
+        with case_ingest_lock(
+            settings.locks_dir, self.runtime.engine, self.job.case_id, self.job.case_reference
+        ):
+            # Fail here, not in every worker.
+            active_ingestors(settings.ingestor_plugins, settings.ingestors)
+            detect.warm_up()
             self.runtime.blobs.remove_stale_temp_files()
+            yield
+            self._commit_own()
+            self.runtime.blobs.remove_stale_temp_files()  # left by workers that were killed
             remove_stale_scratch(settings.work_dir)
         self.summary.seconds = time.perf_counter() - started
-        return self.summary
 
     def _run_workers(self, tasks: Iterator[Task]) -> None:
         config = WorkerConfig(

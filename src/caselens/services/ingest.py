@@ -87,16 +87,7 @@ class IngestService(Service):
         except AccessDenied as denied:
             self._record_refusal(actor, "ingest.start", reference, denied)
             raise
-        job = IngestJob(
-            case_id=case.id,
-            case_reference=case.reference,
-            actor=actor.user,
-            exhibit_id=exhibit,
-            exhibit_reference=acquisition.exhibit,
-            workers=workers or self.runtime.settings.workers,
-            passwords=tuple(passwords),
-            default_region=region_of(case.jurisdiction),
-        )
+        job = self._job(actor, case, workers, passwords, exhibit, acquisition.exhibit)
         summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
         self._finish(actor, "ingest.finish", case, purpose, summary)
         return summary
@@ -154,19 +145,30 @@ class IngestService(Service):
         except AccessDenied as denied:
             self._record_refusal(actor, "reprocess.start", reference, denied)
             raise
-        job = IngestJob(
+        job = self._job(actor, case, workers, passwords)
+        summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
+        self._finish(actor, "reprocess.finish", case, purpose, summary)
+        return summary
+
+    def _job(
+        self,
+        actor: Actor,
+        case: Row[Any],
+        workers: int | None,
+        passwords: Sequence[str],
+        exhibit_id: str | None = None,
+        exhibit_reference: str | None = None,
+    ) -> IngestJob:
+        return IngestJob(
             case_id=case.id,
             case_reference=case.reference,
             actor=actor.user,
-            exhibit_id=None,
-            exhibit_reference=None,
+            exhibit_id=exhibit_id,
+            exhibit_reference=exhibit_reference,
             workers=workers or self.runtime.settings.workers,
             passwords=tuple(passwords),
             default_region=region_of(case.jurisdiction),
         )
-        summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
-        self._finish(actor, "reprocess.finish", case, purpose, summary)
-        return summary
 
     def _finish(
         self, actor: Actor, action: str, case: Row[Any], purpose: str, summary: IngestSummary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from caselens.extract.base import ExtractionContext, Extractor, Mention
@@ -49,6 +50,9 @@ CONTAINED_BY: dict[str, frozenset[str]] = {
 }
 
 
+OUTER_KINDS = frozenset().union(*CONTAINED_BY.values())
+
+
 def extract_identifiers(
     text: str,
     context: ExtractionContext | None = None,
@@ -60,17 +64,30 @@ def extract_identifiers(
     for extractor in extractors if extractors is not None else EXTRACTORS:
         found.extend(extractor().find(text, context))
     found.sort(key=lambda m: (m.start, -m.end, m.kind))
-    return [m for m in found if not _inside_another(m, found)]
+    outer = _OuterSpans(found)
+    return [m for m in found if not outer.contains(m)]
 
 
-def _inside_another(mention: Mention, found: list[Mention]) -> bool:
-    outer_kinds = CONTAINED_BY.get(mention.kind)
-    if not outer_kinds:
+class _OuterSpans:
+    """Spans of the kinds that contain others, per kind, for containment checks in
+    O(log n) each (a page may hold thousands of mentions)."""
+
+    def __init__(self, found: list[Mention]) -> None:
+        self.starts: dict[str, list[int]] = {}
+        self.reach: dict[str, list[int]] = {}  # furthest end of the spans started so far
+        for mention in found:  # sorted by start
+            if mention.kind in OUTER_KINDS:
+                starts = self.starts.setdefault(mention.kind, [])
+                reach = self.reach.setdefault(mention.kind, [])
+                starts.append(mention.start)
+                reach.append(max(mention.end, reach[-1] if reach else 0))
+
+    def contains(self, mention: Mention) -> bool:
+        for kind in CONTAINED_BY.get(mention.kind, ()):
+            starts = self.starts.get(kind)
+            if not starts:
+                continue
+            index = bisect_right(starts, mention.start) - 1
+            if index >= 0 and self.reach[kind][index] >= mention.end:
+                return True
         return False
-    return any(
-        other is not mention
-        and other.kind in outer_kinds
-        and other.start <= mention.start
-        and mention.end <= other.end
-        for other in found
-    )

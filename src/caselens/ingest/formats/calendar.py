@@ -22,11 +22,11 @@ from icalendar.timezone import tzp
 from caselens.ingest.formats.contentlines import (
     Component,
     ContentLine,
-    read_components,
+    read_item_components,
     split_escaped,
     unescape,
 )
-from caselens.ingest.formats.textfile import TextFormatIngestor, read_text_bytes
+from caselens.ingest.formats.textfile import TextFormatIngestor
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
@@ -84,11 +84,7 @@ class CalendarIngestor(TextFormatIngestor):
     base_score = 10
 
     def ingest(self, source: Source, sink: Sink) -> None:
-        data, _ = read_text_bytes(source, sink)
-        roots, charset, certain = read_components(data)
-        sink.set_document("Document", encoding=charset)
-        if not certain:
-            sink.warn(f"character set guessed as {charset}")
+        data, roots = read_item_components(source, sink)
         calendars = [c for c in roots if c.name == "VCALENDAR"]
         if not calendars and any(c.name in BLOCKS for c in roots):
             calendars = [Component("VCALENDAR", children=roots, closed=True)]  # no wrapper

@@ -12,12 +12,12 @@ from caselens.ingest.formats.contentlines import (
     Component,
     ContentLine,
     date_text,
-    read_components,
+    read_item_components,
     split_escaped,
     structured,
     unescape,
 )
-from caselens.ingest.formats.textfile import TextFormatIngestor, read_text_bytes
+from caselens.ingest.formats.textfile import TextFormatIngestor
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
@@ -34,11 +34,7 @@ class VCardIngestor(TextFormatIngestor):
     base_score = 10
 
     def ingest(self, source: Source, sink: Sink) -> None:
-        data, _ = read_text_bytes(source, sink)
-        roots, charset, certain = read_components(data)
-        sink.set_document("Document", encoding=charset)
-        if not certain:
-            sink.warn(f"character set guessed as {charset}")
+        data, roots = read_item_components(source, sink)
         cards = [c for c in roots if c.name == "VCARD"]
         for number, card in enumerate(cards, start=1):
             if not card.closed:

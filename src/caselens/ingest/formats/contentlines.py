@@ -15,6 +15,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from caselens.ingest.formats.textfile import read_text_bytes
+from caselens.ingest.sink import Sink
+from caselens.ingest.source import Source
 from caselens.text.decode import decode_text
 
 MAX_NESTING = 16  # BEGIN inside BEGIN; deeper ones are read as plain properties
@@ -72,6 +75,17 @@ class Component:
         parts.extend(child.source() for child in self.children)
         parts.append(f"END:{self.name}".encode())
         return b"\r\n".join(parts)
+
+
+def read_item_components(source: Source, sink: Sink) -> tuple[bytes, list[Component]]:
+    """An item's bytes (within the text limit) and its components; the item's document
+    gets the charset, and a warning when the charset was guessed."""
+    data, _ = read_text_bytes(source, sink)
+    roots, charset, certain = read_components(data)
+    sink.set_document("Document", encoding=charset)
+    if not certain:
+        sink.warn(f"character set guessed as {charset}")
+    return data, roots
 
 
 def read_components(data: bytes) -> tuple[list[Component], str, bool]:

@@ -76,8 +76,12 @@ def kind_of(names: set[str]) -> OleKind:
 @functools.lru_cache(maxsize=64)
 def _kind_of_blob(path: Path, size: int) -> OleKind:
     # Blobs are content-addressed and immutable, so the path (and size) identify the content.
+    return _kind_of_file(path)
+
+
+def _kind_of_file(data: Path | bytes) -> OleKind:
     try:
-        ole = open_ole(path)
+        ole = open_ole(data)
     except BrokenFile:
         return OleKind.BROKEN
     try:
@@ -91,14 +95,7 @@ def ole_kind(source: Source) -> OleKind | None:
     if not is_ole(source.head):
         return None
     if source.content is not None:
-        try:
-            ole = open_ole(source.content)
-        except BrokenFile:
-            return OleKind.BROKEN
-        try:
-            return kind_of(stream_names(ole))
-        finally:
-            ole.close()
+        return _kind_of_file(source.content)
     return _kind_of_blob(source.path, source.size)
 
 
