@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     analyze: bool = Field(
         default=True, description="find identifiers (phones, e-mails, IBANs...) in the text"
     )
+    index_text: bool = Field(
+        default=True,
+        description="index items for search as they are ingested (caselens reindex builds it later)",
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(

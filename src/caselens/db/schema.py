@@ -181,6 +181,48 @@ mentions = Table(
     Index("ix_mentions_item", "item_id"),
 )
 
+# The search index, derived from the store and rebuildable from it: one document per
+# item (its current generation). The words themselves live in the engine's own
+# structures, which SQLAlchemy does not model: an FTS5 table ``search_fts`` (rowid =
+# search_docs.id) on SQLite, a ``tsv`` tsvector column with a GIN index on PostgreSQL.
+# Both are created by migration 0003; ENGINE_OBJECTS names them for schema comparisons.
+search_docs = Table(
+    "search_docs",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("item_id", String(32), nullable=False, unique=True),
+    Column("generation", Integer, nullable=False),
+    Column("doc_type", String(64), nullable=False),
+    Column("title", Text),
+    Column("sender", Text),
+    Column("date", String(19)),  # ISO 8601 UTC to the second: sorts and slices alike everywhere
+    Column("lang", String(8)),
+    Column("truncated", Boolean, nullable=False, default=False),  # index holds a prefix only
+    Index("ix_search_docs_case_date", "case_id", "date"),
+)
+
+# Which identifier kinds a document mentions (facet counts, has:KIND).
+search_kinds = Table(
+    "search_kinds",
+    metadata,
+    Column("doc_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Index("ix_search_kinds_kind", "kind", "doc_id"),
+)
+
+# The normalized identifiers a document mentions (selector queries: phone:+44...).
+search_selectors = Table(
+    "search_selectors",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("doc_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Index("ix_search_selectors_doc", "doc_id"),
+)
+
+ENGINE_OBJECTS = frozenset({"search_fts", "tsv", "ix_search_docs_tsv"})
+
 # Append-only hash-chained logs: custody events and audit records. ``record`` is the exact
 # canonical JSON (RFC 8785) that was hashed; the other columns are copies for querying and
 # are checked against it by verify.

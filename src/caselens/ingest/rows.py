@@ -105,6 +105,9 @@ def record_result(
                 "superseded": False,
             }
         )
+    if result.search is not None:
+        result.search.generation = row["generation"]
+        batch.search.append(result.search)
     children = _record_children(batch, task, row, result, max_depth)
     return Outcome(row["id"], result.state, int(row["size"] or 0), result.error), children
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from caselens.custody.chain import LogEntry
+from caselens.search.document import SearchDocument
 from caselens.store.hashing import Digests
 
 
@@ -75,6 +76,7 @@ class ItemResult:
     page_count: int | None = None
     # Identifiers found in the text: (page, kind, value, raw, start, end, extractor, version).
     mentions: list[tuple[int, str, str, str, int, int, str, str]] = field(default_factory=list)
+    search: SearchDocument | None = None  # what the search index holds of the item
     custody: list[LogEntry] = field(default_factory=list)  # serialised in the worker
     # A storage failure (disk full) ends the run instead of being recorded on the item.
     fatal: str | None = None

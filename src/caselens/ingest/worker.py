@@ -30,6 +30,7 @@ from caselens.ingest.rows import acquired_details
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 from caselens.ingest.tasks import ItemResult, Task
+from caselens.search.document import build_document
 from caselens.store.blobs import BlobStore, Readable, StoredBlob
 from caselens.store.hashing import Digests
 
@@ -52,6 +53,7 @@ class ItemProcessor:
         passwords: tuple[str, ...] = (),
         work_root: Path | None = None,
         analysis: ExtractionContext | None = None,
+        index_text: bool = True,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
@@ -61,6 +63,7 @@ class ItemProcessor:
         self.passwords = passwords
         self.work_root = work_root
         self.analysis = analysis  # None: no identifier extraction
+        self.index_text = index_text
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -144,12 +147,12 @@ class ItemProcessor:
             except EncryptedFile as err:
                 result.state = "encrypted"
                 result.error = str(err) or "encrypted"
-                _collect(sink, source, task, result)
+                self._collect(sink, source, task, result)
                 return
             except (BrokenFile, LimitReached) as err:
                 result.state = "failed"
                 result.error = str(err) or type(err).__name__
-                _collect(sink, source, task, result)
+                self._collect(sink, source, task, result)
                 return
             except (ItemTimeout, MemoryError, StorageError):
                 raise
@@ -160,10 +163,26 @@ class ItemProcessor:
             result.state = "unsupported" if ingestor_class.records_only else "ingested"
             if self.analysis is not None:
                 _find_identifiers(sink, result, self.analysis)
-            _collect(sink, source, task, result)
+            self._collect(sink, source, task, result)
             return
         result.state = "unsupported"
         result.error = f"no ingestor for {source.mime_type}"
+
+
+    def _collect(self, sink: Sink, source: Source, task: Task, result: ItemResult) -> None:
+        result.warnings.extend(sink.warnings)
+        result.decrypted = sink.decrypted
+        result.page_count = sink.page_count
+        result.pages = sink.pages
+        result.entities = [_document_entity(sink, source, task)]
+        result.entities.extend(entity.to_dict() for entity in sink.entities)
+        result.children.extend(sink.children)
+        if self.index_text:
+            # Tokenized here, in parallel; the case and generation are set when the row is.
+            found = {(mention[1], mention[2]) for mention in result.mentions}
+            result.search = build_document(
+                self.case_id, task.item_id, -1, result.entities[0], result.pages, found
+            )
 
 
 class UnreadableFile(Exception):
@@ -207,14 +226,6 @@ def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> Lo
     return LogEntry(action, case_id, task.item_id, task.actor, kept).prepare()
 
 
-def _collect(sink: Sink, source: Source, task: Task, result: ItemResult) -> None:
-    result.warnings.extend(sink.warnings)
-    result.decrypted = sink.decrypted
-    result.page_count = sink.page_count
-    result.pages = sink.pages
-    result.entities = [_document_entity(sink, source, task)]
-    result.entities.extend(entity.to_dict() for entity in sink.entities)
-    result.children.extend(sink.children)
 
 
 # FollowTheMoney's "mentioned" properties of a Document, by identifier kind.

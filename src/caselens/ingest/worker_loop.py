@@ -102,6 +102,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         passwords=config.passwords,
         work_root=settings.work_dir,
         analysis=ExtractionContext(config.default_region) if settings.analyze else None,
+        index_text=settings.index_text,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 

@@ -17,6 +17,8 @@ from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
 from caselens.db.schema import blobs, entities, item_texts, items, mentions
 from caselens.runtime import Runtime
+from caselens.search.document import SearchDocument
+from caselens.search.engines import index_for
 
 ITEM_UPDATE_COLUMNS = (
     "sha256",
@@ -47,6 +49,7 @@ class Batch:
     texts: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
+    search: list[SearchDocument] = field(default_factory=list)
     custody: list[chain.LogEntry] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -104,6 +107,11 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
         _supersede(connection, batch.supersede)
         for insert in rows_after:
             insert.execute(connection)
+        if batch.search or batch.supersede:
+            index = index_for(dialect)
+            # A re-processed item leaves the index until its new document replaces it.
+            index.remove_items(connection, list(batch.supersede))
+            index.add(connection, batch.search)
         if custody:
             chain.append(connection, runtime.signer, chain.custody_chain(case_id), custody)
     return existing

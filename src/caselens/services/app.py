@@ -9,6 +9,7 @@ from caselens.services.cases import CaseService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
 from caselens.services.mail import MailService
+from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
@@ -24,6 +25,7 @@ class Caselens:
         self.ingest = IngestService(self.runtime)
         self.mail = MailService(self.runtime)
         self.selectors = SelectorService(self.runtime)
+        self.search = SearchService(self.runtime)
         self.verify = VerifyService(self.runtime)
         self.audit = AuditService(self.runtime)
 

@@ -1,0 +1,11 @@
+"""The search engine of a database: FTS5 on SQLite, full text on PostgreSQL."""
+
+from __future__ import annotations
+
+from caselens.search.fts5 import Fts5Index
+from caselens.search.index import SearchIndex
+from caselens.search.postgres import PostgresIndex
+
+
+def index_for(dialect: str) -> SearchIndex:
+    return PostgresIndex() if dialect == "postgresql" else Fts5Index()

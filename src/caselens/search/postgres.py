@@ -1,0 +1,125 @@
+"""PostgreSQL full text as the search engine: a tsvector per document, a GIN index.
+
+caselens writes the tsvector itself (lexemes, positions and weights) from its own
+tokens rather than calling to_tsvector, so both engines index the same words. Each
+column gets a weight (subject A, from B, to C, body D) to restrict a word to a field,
+and the columns are one position apart so no phrase spans two of them.
+
+PostgreSQL bounds a tsvector: positions stop at 16,383, a lexeme keeps 256 positions,
+the whole is under 1 MB. Words past those bounds are still found; phrases past word
+16,383 of an item are not, and an item whose distinct words exceed 1 MB is indexed in
+part (``truncated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from caselens.search.document import TEXT_COLUMNS, SearchDocument
+from caselens.search.index import SearchIndex
+from caselens.search.query import And, Node, Not, Or, Text
+
+WEIGHT_LETTERS = dict(zip(TEXT_COLUMNS, ("A", "B", "C", "D"), strict=True))
+# ts_rank's weights in {D, C, B, A} order, matching FTS5's column weights.
+RANK_WEIGHTS = "{0.1, 0.3, 0.3, 1.0}"
+MAX_POSITION = 16383
+LAST_REAL_POSITION = MAX_POSITION - 2  # words past it sit at MAX_POSITION, two apart
+MAX_POSITIONS_PER_LEXEME = 255
+MAX_VECTOR_CHARS = 900_000
+
+
+def tsvector_literal(document: SearchDocument) -> tuple[str, bool]:
+    """The document's words as a tsvector literal, and whether bounds cut it short."""
+    positions: dict[str, list[str]] = {}
+    position = 1
+    size = 0
+    truncated = False
+    for column in TEXT_COLUMNS:
+        letter = WEIGHT_LETTERS[column]
+        suffix = "" if letter == "D" else letter
+        for token in document.columns.get(column, ()):
+            found = positions.get(token)
+            if found is None:
+                if size + len(token) + 12 > MAX_VECTOR_CHARS:
+                    truncated = True
+                    continue
+                found = positions[token] = []
+                size += len(token) + 4
+            if position > LAST_REAL_POSITION:
+                # Still findable as a word, in this column, but at no real position.
+                place = f"{MAX_POSITION}{suffix}"
+                if found and found[-1] == place:
+                    place = ""
+            else:
+                place = f"{position}{suffix}"
+            if place and len(found) < MAX_POSITIONS_PER_LEXEME:
+                found.append(place)
+                size += 7
+            position += 1
+        position += 1  # a gap between columns
+    literal = " ".join(f"'{token}':{','.join(places)}" for token, places in positions.items())
+    return literal, truncated
+
+
+class PostgresIndex(SearchIndex):
+    dialect = "postgresql"
+
+    def allocate_ids(self, connection: Connection, count: int) -> list[int]:
+        rows = connection.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('search_docs', 'id')) "
+                "FROM generate_series(1, :count)"
+            ),
+            {"count": count},
+        )
+        return [int(row[0]) for row in rows]
+
+    def insert_words(
+        self,
+        connection: Connection,
+        doc_rows: list[tuple[Any, ...]],
+        ids: list[int],
+        documents: Sequence[SearchDocument],
+    ) -> None:
+        rows = []
+        for row, doc in zip(doc_rows, documents, strict=True):
+            literal, truncated = tsvector_literal(doc)
+            rows.append((*row, truncated, literal))
+        connection.exec_driver_sql(
+            "INSERT INTO search_docs (id, case_id, item_id, generation, doc_type, title, sender, "
+            "date, lang, truncated, tsv) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+            rows,
+        )
+
+    def remove_words(self, connection: Connection, ids: list[int]) -> None:
+        """The words go with the search_docs row."""
+
+    def words(self, node: Node) -> str:
+        if isinstance(node, Text):
+            letter = WEIGHT_LETTERS[node.column] if node.column else ""
+            lexemes = [f"'{token}'" for token in node.tokens]
+            marks = [f":{letter}" if letter else "" for _ in lexemes]
+            if node.prefix:
+                marks[-1] = f":*{letter}"
+            parts = [lexeme + mark for lexeme, mark in zip(lexemes, marks, strict=True)]
+            return parts[0] if len(parts) == 1 else "(" + " <-> ".join(parts) + ")"
+        if isinstance(node, Or):
+            return "(" + " | ".join(self.words(c) for c in node.children) + ")"
+        assert isinstance(node, And)
+        parts = [self.words(c) for c in node.children if not isinstance(c, Not)]
+        parts.extend(f"!{self.words(c.child)}" for c in node.children if isinstance(c, Not))
+        return "(" + " & ".join(parts) + ")"
+
+    def matches(self, parameter: str) -> str:
+        return f"d.tsv @@ CAST({parameter} AS tsquery)"
+
+    def ranked_from(self, match: str) -> tuple[str, str, str]:
+        return (
+            "search_docs d",
+            f"d.tsv @@ CAST({match} AS tsquery)",
+            f"ts_rank('{RANK_WEIGHTS}', d.tsv, CAST({match} AS tsquery))",
+        )
