@@ -21,7 +21,7 @@ def found(
     mentions = list(extractor().find(text, context))
     for m in mentions:
         assert text[m.start : m.end] == m.raw
-        assert m.extractor == extractor.name and m.version == "1"
+        assert m.extractor == extractor.name and m.version == extractor.version
     return mentions
 
 

@@ -10,6 +10,11 @@ encoding. Trailing punctuation is never part of the address.
 The value is the whole address in lower case: domains are case-insensitive by
 definition, and mailbox local parts are case-insensitive in practice at every major
 provider, so "John.Doe@Example.org" and "john.doe@example.org" are one selector.
+
+Quotes around an address ("'Ken.Lay@enron.com'") are not part of it, though RFC 5322
+allows an apostrophe in a local part. Message identifiers are written like addresses but
+name a message, not a mailbox: nothing is taken from the value of a Message-ID,
+In-Reply-To, References, Content-ID header or an iCalendar UID (folded lines included).
 """
 
 from __future__ import annotations
@@ -27,10 +32,29 @@ except ImportError:  # pragma: no cover - idna ships with most environments
 _LOCAL_CHARS = r"[\w.+\-!#$%&'*^`{|}~]"
 _LOCAL = re.compile(_LOCAL_CHARS + r"{1,64}\Z")
 _LOCAL_CHAR = re.compile(_LOCAL_CHARS)
+# Header fields whose value is a message identifier, not a mailbox (">" for quoted mail).
+_ID_FIELD = re.compile(
+    r"[>\s]*(?:message-id|resent-message-id|in-reply-to|references|content-id|x-message-id"
+    r"|uid)\s*[:;]",
+    re.IGNORECASE,
+)
+_MAX_FOLDED_LINES = 32  # how far back a folded header is followed
 _DOMAIN = re.compile(
     r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.){1,126}(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})(?![\w-])",
     re.IGNORECASE,
 )
+
+
+def _in_identifier_field(text: str, at: int) -> bool:
+    """Whether ``at`` lies in the value of a message-identifier header (or its folds)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    for _ in range(_MAX_FOLDED_LINES):
+        if _ID_FIELD.match(text, line_start):
+            return True
+        if line_start == 0 or text[line_start : line_start + 1] not in (" ", "\t"):
+            return False  # not a folded continuation: the field ended here
+        line_start = text.rfind("\n", 0, line_start - 1) + 1
+    return False
 
 
 def _domain_ok(domain: str) -> bool:
@@ -52,7 +76,7 @@ def _domain_ok(domain: str) -> bool:
 
 class EmailExtractor(Extractor):
     name = "email"
-    version = "1"
+    version = "2"
     kinds = frozenset({"email"})
 
     def find(self, text: str, context: ExtractionContext) -> Iterator[Mention]:
@@ -72,12 +96,14 @@ class EmailExtractor(Extractor):
         if start > 0 and _LOCAL_CHAR.match(text, start - 1):
             return None  # a local part longer than 64 characters
         local = local_match.group(0)
-        stripped = local.lstrip(".")
+        stripped = local.lstrip(".'`")  # a quote before the address is not part of it
         start += len(local) - len(stripped)
         if not stripped or stripped.endswith(".") or ".." in stripped:
             return None
         domain = domain_match.group(0)
         if not _domain_ok(domain):
+            return None
+        if _in_identifier_field(text, at):
             return None
         end = domain_match.end()
         value = f"{stripped}@{domain}".lower()

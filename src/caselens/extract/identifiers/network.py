@@ -2,7 +2,7 @@
 
 ``ipaddress`` validates addresses (it also refuses IPv4 octets with leading zeros, which
 some tools read as octal). A dotted quad that is part of a longer dotted run ("1.2.3.4.5")
-or follows the word "version" is a version number, not an address.
+or follows the word "version" (or Exchange's "Server id") is a version number, not an address.
 
 A bare domain needs a real top-level domain (``_tlds``). File names whose extension is also
 a TLD ("setup.py", "notes.md", "archive.zip") are the common false positive: for those
@@ -21,7 +21,10 @@ from caselens.extract.base import ExtractionContext, Extractor, Mention
 from caselens.extract.identifiers._tlds import TLDS
 
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
-_VERSION_WORD = re.compile(r"\b(?:version|ver\.?|v|build|release|rev\.?)\s*$", re.IGNORECASE)
+# "with Microsoft SMTP Server id 8.2.234.1": Exchange writes its build number so.
+_VERSION_WORD = re.compile(
+    r"\b(?:version|ver\.?|v|build|release|rev\.?|server\s+id)\s*$", re.IGNORECASE
+)
 # Hex digits, colons and (for an embedded IPv4) dots, with at least one colon.
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f.]{0,39}+:[0-9A-Fa-f:.]{1,44}+(?![\w:])")
 _URL = re.compile(
@@ -31,6 +34,8 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}+)"
 _DOMAIN = re.compile(
     r"(?<![\w@.\-/:])" + _LABEL + r"(?:\." + _LABEL + r"){1,10}+(?![\w-]|\.[\w-])", re.IGNORECASE
 )
+_SMTP_REPLY_CODE = re.compile(r"[245]\d\d-[a-z]", re.IGNORECASE)
+_SMTP_REPLY_BEFORE = re.compile(r"(?:^|\n|smtp;)[ \t]*\Z", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?'\"*"
 _BRACKETS = {")": "(", "]": "[", "}": "{"}
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21}
@@ -59,7 +64,7 @@ class IpExtractor(Extractor):
     """IPv4 and IPv6 addresses, valued in their compressed canonical form."""
 
     name = "ip"
-    version = "1"
+    version = "2"
     kinds: ClassVar[frozenset[str]] = frozenset({"ipv4", "ipv6"})
 
     def find(self, text: str, context: ExtractionContext) -> Iterator[Mention]:
@@ -85,7 +90,7 @@ class IpExtractor(Extractor):
                 outer_start <= start and end <= outer_end for outer_start, outer_end in ipv6_spans
             ):
                 continue
-            if _VERSION_WORD.search(text, max(0, start - 12), start):
+            if _VERSION_WORD.search(text, max(0, start - 16), start):
                 continue
             try:
                 address4 = ipaddress.IPv4Address(match.group())
@@ -150,16 +155,26 @@ def normalize_url(url: str) -> str | None:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, parts.fragment))
 
 
+def _soft_break_at(text: str, end: int) -> bool:
+    """A quoted-printable soft line break: "=" as the last character of a line."""
+    return text[end - 1 : end] == "=" and text[end : end + 1] in ("\r", "\n")
+
+
 class UrlExtractor(Extractor):
-    """http, https and ftp URLs, and URLs written from ``www.`` without a scheme."""
+    """http, https and ftp URLs, and URLs written from ``www.`` without a scheme.
+
+    A "=" that ends a line is a quoted-printable soft break in raw mail, not part of the URL.
+    """
 
     name = "url"
-    version = "1"
+    version = "2"
     kinds: ClassVar[frozenset[str]] = frozenset({"url"})
 
     def find(self, text: str, context: ExtractionContext) -> Iterator[Mention]:
         for match in _URL.finditer(text):
             raw = _trim_url(match.group())
+            if _soft_break_at(text, match.start() + len(raw)):
+                raw = _trim_url(raw[:-1])
             value = normalize_url(raw)
             if value is None:
                 continue
@@ -167,15 +182,23 @@ class UrlExtractor(Extractor):
 
 
 class DomainExtractor(Extractor):
-    """Bare domain names ending in a real TLD, in lower case."""
+    """Bare domain names ending in a real TLD, in lower case.
+
+    In a bounce, "554-mail.com" is an SMTP reply code with its continuation dash, then the
+    host: the code is dropped when it starts the line or follows "smtp;".
+    """
 
     name = "domain"
-    version = "1"
+    version = "2"
     kinds: ClassVar[frozenset[str]] = frozenset({"domain"})
 
     def find(self, text: str, context: ExtractionContext) -> Iterator[Mention]:
         for match in _DOMAIN.finditer(text):
-            raw = match.group()
+            raw, start = match.group(), match.start()
+            if _SMTP_REPLY_CODE.match(raw) and _SMTP_REPLY_BEFORE.search(
+                text, max(0, start - 80), start
+            ):
+                raw, start = raw[4:], start + 4
             labels = raw.split(".")
             tld = labels[-1]
             if tld.lower() not in TLDS or not tld.isalpha():
@@ -188,4 +211,4 @@ class DomainExtractor(Extractor):
                 labels[0].lower() == "www" or text.startswith("/", match.end())
             ):
                 continue  # setup.py, notes.md: a file name
-            yield self.mention("domain", raw.lower(), text, match.start(), match.end())
+            yield self.mention("domain", raw.lower(), text, start, match.end())
