@@ -51,6 +51,10 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "mail.threads": lambda: app.mail.threads(ADMIN, "C1"),
         "selectors.ranked": lambda: app.selectors.ranked(ADMIN, "C1"),
         "selectors.items": lambda: app.selectors.items(ADMIN, "C1", "phone", "+447700900123"),
+        "names.ranked": lambda: app.names.ranked(ADMIN, "C1"),
+        "names.items": lambda: app.names.items(ADMIN, "C1", "person", "jane doe"),
+        "search.search": lambda: app.search.search(ADMIN, "C1", "wire"),
+        "search.rebuild": lambda: app.search.rebuild(ADMIN, "C1"),
         "items.status": lambda: app.items.status(ADMIN, "C1"),
         "items.list": lambda: app.items.list(ADMIN, "C1"),
         "items.show": show,
@@ -62,7 +66,18 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     }
     public = {
         f"{name}.{method}"
-        for name in ("users", "cases", "items", "ingest", "mail", "selectors", "verify", "audit")
+        for name in (
+            "users",
+            "cases",
+            "items",
+            "ingest",
+            "mail",
+            "selectors",
+            "names",
+            "search",
+            "verify",
+            "audit",
+        )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")
     }

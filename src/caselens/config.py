@@ -41,11 +41,16 @@ class Settings(BaseSettings):
         description="run only these ingestors, by name (all when empty); the fallback always",
     )
     analyze: bool = Field(
-        default=True, description="find identifiers (phones, e-mails, IBANs...) in the text"
+        default=True,
+        description="find identifiers (phones, e-mails, IBANs...) and the language in the text",
+    )
+    names: bool = Field(
+        default=True,
+        description="find names of people, organisations and places (needs caselens[names])",
     )
     index_text: bool = Field(
         default=True,
-        description="index items for search as they are ingested (caselens reindex builds it later)",
+        description="index items for search while ingesting (caselens reindex builds it later)",
     )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")

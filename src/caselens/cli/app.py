@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from caselens.cli import admin, evidence, mail, search
+from caselens.cli import admin, evidence, mail, names, search
 from caselens.cli.demo import demo
 from caselens.cli.render import errors
 from caselens.cli.state import CliState
@@ -52,6 +52,7 @@ app.command("items")(evidence.items)
 app.command("show")(evidence.show)
 app.command("threads")(mail.threads)
 app.command("selectors")(mail.selectors)
+app.command("names")(names.names)
 app.command("search")(search.search)
 app.command("reindex")(search.reindex)
 app.command("export-item")(evidence.export_item)

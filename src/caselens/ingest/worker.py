@@ -19,8 +19,7 @@ from followthemoney import model
 
 from caselens.custody.chain import LogEntry
 from caselens.errors import StorageError
-from caselens.extract.base import ExtractionContext
-from caselens.extract.identifiers import extract_identifiers
+from caselens.extract.analyze import Analyzer
 from caselens.ingest.detect import detect_mime
 from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
 from caselens.ingest.formats import INGESTORS
@@ -52,7 +51,7 @@ class ItemProcessor:
         ingestors: list[type[Ingestor]] | None = None,
         passwords: tuple[str, ...] = (),
         work_root: Path | None = None,
-        analysis: ExtractionContext | None = None,
+        analyzer: Analyzer | None = None,
         index_text: bool = True,
     ) -> None:
         self.blobs = blobs
@@ -62,7 +61,7 @@ class ItemProcessor:
         self.ingestors = ingestors if ingestors is not None else list(INGESTORS)
         self.passwords = passwords
         self.work_root = work_root
-        self.analysis = analysis  # None: no identifier extraction
+        self.analyzer = analyzer  # None: no identifiers, names or language
         self.index_text = index_text
 
     def process(self, task: Task) -> ItemResult:
@@ -161,13 +160,12 @@ class ItemProcessor:
                 result.error = f"{ingestor_class.name} parser error: {type(err).__name__}: {err}"
                 return
             result.state = "unsupported" if ingestor_class.records_only else "ingested"
-            if self.analysis is not None:
-                _find_identifiers(sink, result, self.analysis)
+            if self.analyzer is not None:
+                _analyze(sink, result, self.analyzer)
             self._collect(sink, source, task, result)
             return
         result.state = "unsupported"
         result.error = f"no ingestor for {source.mime_type}"
-
 
     def _collect(self, sink: Sink, source: Source, task: Task, result: ItemResult) -> None:
         result.warnings.extend(sink.warnings)
@@ -226,36 +224,25 @@ def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> Lo
     return LogEntry(action, case_id, task.item_id, task.actor, kept).prepare()
 
 
-
-
-# FollowTheMoney's "mentioned" properties of a Document, by identifier kind.
-MENTIONED_PROPERTY = {
-    "email": "emailMentioned",
-    "phone": "phoneMentioned",
-    "iban": "ibanMentioned",
-    "ipv4": "ipMentioned",
-    "ipv6": "ipMentioned",
-}
-
-
-def _find_identifiers(sink: Sink, result: ItemResult, context: ExtractionContext) -> None:
-    for page, text in sorted(sink.pages.items()):
-        for found in extract_identifiers(text, context):
-            result.mentions.append(
-                (
-                    page,
-                    found.kind,
-                    found.value,
-                    found.raw,
-                    found.start,
-                    found.end,
-                    found.extractor,
-                    found.version,
-                )
+def _analyze(sink: Sink, result: ItemResult, analyzer: Analyzer) -> None:
+    analysis = analyzer.analyze(sink.pages)
+    for page, found in analysis.mentions:
+        result.mentions.append(
+            (
+                page,
+                found.kind,
+                found.value,
+                found.raw,
+                found.start,
+                found.end,
+                found.extractor,
+                found.version,
             )
-            prop = MENTIONED_PROPERTY.get(found.kind)
-            if prop:
-                sink.add_property(prop, found.value)
+        )
+    for name, values in analysis.properties.items():
+        sink.add_property(name, values)
+    for warning in analysis.warnings:
+        sink.warn(warning)
 
 
 def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:

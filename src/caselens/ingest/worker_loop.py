@@ -20,7 +20,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from caselens.config import Settings
+from caselens.extract.analyze import Analyzer
 from caselens.extract.base import ExtractionContext
+from caselens.extract.names import names_available
 from caselens.ingest.formats import active_ingestors
 from caselens.ingest.limits import Limits
 from caselens.ingest.rows import Outcome, record_result
@@ -101,10 +103,16 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         active_ingestors(settings.ingestor_plugins, settings.ingestors),
         passwords=config.passwords,
         work_root=settings.work_dir,
-        analysis=ExtractionContext(config.default_region) if settings.analyze else None,
+        analyzer=_analyzer(settings, config.default_region),
         index_text=settings.index_text,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
+
+
+def _analyzer(settings: Settings, region: str | None) -> Analyzer | None:
+    if not settings.analyze:
+        return None
+    return Analyzer(ExtractionContext(region), names=settings.names and names_available())
 
 
 class _WorkerLoop:

@@ -131,15 +131,15 @@ def parse(query: str) -> Node:
     return node
 
 
-def _lex(query: str) -> list[_Lexeme]:
+def _lex(query: str, offset: int = 0) -> list[_Lexeme]:
     lexemes = []
     for match in _TOKEN_RE.finditer(query):
         kind = match.lastgroup or ""
         if kind == "space":
             continue
         if kind == "open_quote":
-            raise QueryError(f"unclosed quote at position {match.start() + 1}")
-        lexemes.append(_Lexeme(kind, match.group(), match.start()))
+            raise QueryError(f"unclosed quote at position {offset + match.start() + 1}")
+        lexemes.append(_Lexeme(kind, match.group(), offset + match.start()))
     return lexemes
 
 
@@ -195,10 +195,15 @@ class _Parser:
             if self.peek() is None or self.peek_ends_group():
                 raise QueryError(f'nothing after "NOT" at position {lexeme.at + 1}')
             return Not(self.parse_unary())
-        if lexeme.kind == "word" and lexeme.text.startswith("-") and len(lexeme.text) > 1:
+        if lexeme.kind == "word" and lexeme.text.startswith("-"):
+            # "-word", "-field:value", and "-" right before a "phrase" or a (group).
             self.take()
-            rest = _Lexeme("word", lexeme.text[1:], lexeme.at + 1)
-            self.lexemes.insert(self.position, rest)
+            rest = _lex(lexeme.text[1:], lexeme.at + 1)
+            following = self.peek()
+            adjacent = following is not None and following.at == lexeme.at + 1
+            if not rest and not adjacent:
+                raise QueryError(f'nothing after "-" at position {lexeme.at + 1}')
+            self.lexemes[self.position : self.position] = rest
             return Not(self.parse_unary())
         return self.parse_primary()
 

@@ -9,6 +9,7 @@ from caselens.services.cases import CaseService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
 from caselens.services.mail import MailService
+from caselens.services.names import NameService
 from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
 from caselens.services.users import UserService
@@ -26,6 +27,7 @@ class Caselens:
         self.mail = MailService(self.runtime)
         self.selectors = SelectorService(self.runtime)
         self.search = SearchService(self.runtime)
+        self.names = NameService(self.runtime)
         self.verify = VerifyService(self.runtime)
         self.audit = AuditService(self.runtime)
 

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Row, func, select
 
 from caselens.actor import Actor
 from caselens.db.schema import items, mentions
+from caselens.extract.analyze import NAME_KINDS
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
 
@@ -24,7 +25,11 @@ class SelectorService(Service):
             item_count = func.count(mentions.c.item_id.distinct()).label("items")
             query = (
                 select(mentions.c.kind, mentions.c.value, item_count, func.count().label("n"))
-                .where(mentions.c.case_id == case.id, mentions.c.superseded.is_(False))
+                .where(
+                    mentions.c.case_id == case.id,
+                    mentions.c.superseded.is_(False),
+                    mentions.c.kind.not_in(NAME_KINDS),  # names have their own ranking
+                )
                 .group_by(mentions.c.kind, mentions.c.value)
                 .order_by(item_count.desc(), mentions.c.kind, mentions.c.value)
                 .limit(limit)
