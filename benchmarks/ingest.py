@@ -6,12 +6,13 @@ files/s and MB/s with the floor: reading and SHA-256-hashing the same files with
 database (``sha256sum`` run by ``xargs -P`` with as many processes as workers).
 Medians of --repeat runs are reported, with their ratio to the floor.
 
-Two modes: "intake" runs only the plain-text ingestor (and the fallback) and no identifier
-extraction, so it measures acquisition itself: hashing, storing, detection, custody and
+Modes: "intake" runs only the plain-text ingestor (and the fallback), no analysis and no
+search index, so it measures acquisition itself: hashing, storing, detection, custody and
 the rows, as the foundation issue defines it; "full" runs every format parser (e-mail,
-PDF, Office...) and the identifier extractors.
+PDF, Office...), the identifier extractors, language detection and the search index;
+"names" is "full" with the spaCy name extractor as well (slow: run it with --repeat 1).
 
-    python benchmarks/ingest.py [--repeat 3] [--workers 1,2] [--modes intake,full]
+    python benchmarks/ingest.py [--repeat 3] [--workers 1,2] [--modes intake,full,names]
 """
 
 from __future__ import annotations
@@ -59,10 +60,15 @@ def floor_seconds(root: Path, workers: int, files: int) -> float:
     return time.perf_counter() - started
 
 
-# Intake: the plain-text ingestor only and no identifier extraction; full: everything.
+FULL = {"CASELENS_INGESTORS": "[]", "CASELENS_ANALYZE": "true", "CASELENS_INDEX_TEXT": "true"}
 MODES = {
-    "intake": {"CASELENS_INGESTORS": '["text"]', "CASELENS_ANALYZE": "false"},
-    "full": {"CASELENS_INGESTORS": "[]", "CASELENS_ANALYZE": "true"},
+    "intake": {
+        "CASELENS_INGESTORS": '["text"]',
+        "CASELENS_ANALYZE": "false",
+        "CASELENS_INDEX_TEXT": "false",
+    },
+    "full": {**FULL, "CASELENS_NAMES": "false"},
+    "names": {**FULL, "CASELENS_NAMES": "true"},
 }
 
 

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from caselens.config import Settings
 from caselens.services import Caselens
 from tests.conftest import ADMIN, CORPUS, needs_corpus, sqlite_only
 
 pytestmark = [needs_corpus, sqlite_only, pytest.mark.corpus]
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Corpus scale: names (spaCy, ~50,000 characters/s) would take most of the CI budget;
+    # the name extractor is tested on its own and through ingest on small evidence.
+    return settings.model_copy(update={"names": False})
 
 
 def _entries(root: Path) -> set[bytes]:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from caselens.config import Settings
 from caselens.db.schema import item_texts, items
 from caselens.services import Caselens
 from tests.conftest import ADMIN, CORPUS, needs_corpus, sqlite_only
@@ -101,6 +102,13 @@ WITHOUT_TEXT = PDFS_WITHOUT_TEXT_LAYER | set(NOTHING_TO_READ)
 # Encrypted with Excel's built-in default password: readable with no password supplied,
 # and read, with a warning saying so.
 OPENS_WITHOUT_USER_PASSWORD = {"protectedFile.xlsx"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Corpus scale: names (spaCy, ~50,000 characters/s) would take most of the CI budget;
+    # the name extractor is tested on its own and through ingest on small evidence.
+    return settings.model_copy(update={"names": False})
 
 
 def _index() -> dict[str, dict[str, str]]:

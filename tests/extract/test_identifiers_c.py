@@ -145,3 +145,16 @@ def test_bounce_line_with_all_kinds_together() -> None:
         ("domain", "mx01.mail.example.com"),
         ("ipv4", "192.0.2.22"),
     ]
+
+
+def test_international_numbers_in_a_text_are_hints_for_its_national_ones() -> None:
+    text = "Munich office +49 89 2180 0, or ask the desk on 089 2180 1234."
+    found = list(PhoneExtractor().find(text, ExtractionContext("GB")))
+    assert [(m.raw, m.value) for m in found] == [
+        ("+49 89 2180 0", "+498921800"),
+        ("089 2180 1234", "+498921801234"),
+    ]
+    # Without a German number written internationally, the national one is not read
+    # (as a GB number it is not valid).
+    alone = list(PhoneExtractor().find("ask the desk on 089 2180 1234.", ExtractionContext("GB")))
+    assert alone == []

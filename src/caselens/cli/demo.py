@@ -7,8 +7,12 @@ from typing import Any
 import typer
 
 from caselens.cli import render
+from caselens.cli.search import print_results
 from caselens.cli.state import state
 from caselens.demo.build import PURPOSE, REFERENCE, build_demo
+
+# A phrase across e-mails, a chat and a PDF page; a phone number however it was written.
+DEMO_QUERIES = ('"release fee"', 'phone:"020 7946 0958"')
 
 
 def demo(ctx: typer.Context) -> None:
@@ -70,6 +74,21 @@ def demo(ctx: typer.Context) -> None:
             for r in current.app.selectors.ranked(actor, REFERENCE, limit=12)
         ],
     )
+    named = current.app.names.ranked(actor, REFERENCE, limit=10)
+    if named:
+        render.table(
+            "names (people, organisations, places; spellings and scripts counted together)",
+            ["kind", "name", "spellings", "items"],
+            [(r["kind"], r["name"], r["spellings"], r["items"]) for r in named],
+        )
+    else:
+        render.console.print("names: not looked for (pip install 'caselens[names]')")
+    for query in DEMO_QUERIES:
+        render.console.print(f"[bold]caselens search {REFERENCE} {query!r}[/bold]")
+        answer = current.app.search.search(actor, REFERENCE, query, size=5, facets=True)
+        print_results(answer)
+        types = ", ".join(f"{f['value']} {f['count']}" for f in answer["facets"]["type"])
+        render.console.print(f"     [dim]by type: {types}[/dim]")
     pdf = next((r for r in rows if r["mime_type"] == "application/pdf"), None)
     if pdf is not None:
         detail = current.app.items.show(actor, REFERENCE, pdf["id"])

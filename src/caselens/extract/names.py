@@ -58,7 +58,12 @@ _HANDLE_MARKS = frozenset("@#")
 # Undecodable bytes, kept as lone surrogates, which spaCy cannot take: given to it as U+FFFD
 # (one character each, so offsets hold), and a name with one in it is not taken.
 _UNDECODABLE = re.compile("[\ud800-\udfff\ufffd]")
-_TRAILING_KEEP = "."  # "Acme Inc.", "John Smith Jr."
+_TRAILING_KEEP = "."
+# Words of payments and messaging the small model takes for organisations.
+NOT_NAMES = frozenset(
+    {"iban", "bic", "swift", "sepa", "bacs", "chaps", "pin", "otp", "kyc", "aml", "gbp", "eur"}
+    | {"usd", "btc", "eth", "usdt", "atm", "pdf", "sms", "mms", "url", "ip", "imei", "dm"}
+)  # "Acme Inc.", "John Smith Jr."
 
 
 def names_available() -> bool:
@@ -165,6 +170,10 @@ def clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
         return None
     if all(character.islower() for character in name if character.isalpha()):
         return None  # all lower case in a cased script: a common word taken for a name
+    if name.casefold() in NOT_NAMES:
+        return None
+    if sum(character.isdigit() for character in name) * 2 > sum(c.isalpha() for c in name):
+        return None  # a reference or account number ("BHC-DEP-20417"), not a name
     return start, end
 
 

@@ -88,9 +88,20 @@ def _windows(text: str, broken_only: bool = False) -> list[tuple[int, int]]:
     return windows
 
 
+MAX_REGIONS = 4  # the case's region, its hints and the text's own, tried in this order
+
+
+def _add_hints(regions: list[str], found: list[Mention]) -> None:
+    for mention in found:
+        region = mention.detail.get("region", "")
+        international = mention.raw.lstrip("(").startswith(("+", "00"))
+        if international and region and region not in regions and len(regions) < MAX_REGIONS:
+            regions.append(region)
+
+
 class PhoneExtractor(Extractor):
     name = "phone"
-    version = "2"
+    version = "3"
     kinds = frozenset({"phone"})
 
     def find(self, text: str, context: ExtractionContext) -> Iterator[Mention]:
@@ -115,6 +126,8 @@ class PhoneExtractor(Extractor):
 
         readings = ((kept, _windows(text)), (flat, _windows(text, broken_only=True)))
         for reading, windows in readings:
+            # The list grows while it is walked: the countries of numbers written
+            # internationally in this text are hints for the numbers written nationally.
             for region in regions:
                 for window_start, window_end in windows:
                     window = reading[window_start:window_end]
@@ -126,6 +139,7 @@ class PhoneExtractor(Extractor):
                         if _overlaps(taken, span) or _looks_like_date_or_amount(text, *span):
                             continue
                         report(span, match.number)
+                _add_hints(regions, found)
         for written in _PLUSLESS.finditer(flat):
             span = (written.start(1), written.end(2))
             if _overlaps(taken, span):
