@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from caselens.db.schema import entities, mentions
-from caselens.extract.analyze import NAME_KINDS
+from caselens.extract.base import NAME_KINDS
 from tests.conftest import ADMIN, new_installation
 
 NOTE = (

@@ -125,6 +125,10 @@ def make_queries(documents: list[SearchDocument], seed: int = 11) -> list[str]:
         if roll < 0.72:
             field = rng.choice(["from", "to", "subject", "body"])
             value = rng.choice(["alice", "müller", "владимир", "carol", rng.choice(WORDS)])
+            if rng.random() < 0.3:
+                value = value[:3] + "*" if len(value) >= 3 else value
+            elif rng.random() < 0.2:
+                value = f'"{value} {rng.choice(WORDS)}"'
             return f"{field}:{value}"
         if roll < 0.80:
             return rng.choice(["type:email", "type:pdf", "type:text", "lang:eng", "lang:deu"])

@@ -10,6 +10,7 @@ from caselens.cli import render
 from caselens.cli.evidence import JsonOption
 from caselens.cli.state import state
 from caselens.errors import InvalidInput
+from caselens.extract.names import names_available
 
 
 def names(
@@ -43,6 +44,11 @@ def names(
     if json_output:
         render.print_json(ranked)
         return
+    if not ranked and not names_available():
+        render.errors.print(
+            "no names: the name extractor is not installed (pip install 'caselens[names]', "
+            f"then caselens reprocess {reference})"
+        )
     render.table(
         f"names in {reference}",
         ["kind", "name", "spellings", "items", "mentions", "fingerprint"],

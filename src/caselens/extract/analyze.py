@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from caselens.extract.base import ExtractionContext, Mention
+from caselens.extract.base import NAME_KINDS, ExtractionContext, Mention
 from caselens.extract.fingerprint import display_name
 from caselens.extract.identifiers import extract_identifiers
 from caselens.extract.language import SAMPLE_CHARS, detect_language
@@ -29,7 +29,6 @@ MENTIONED_PROPERTY = {
     "organization": "companiesMentioned",
     "location": "locationMentioned",
 }
-NAME_KINDS = frozenset({"person", "organization", "location"})
 
 
 @dataclass(slots=True)

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+# The kinds of names (as opposed to identifiers) the name extractor reports.
+NAME_KINDS = ("person", "organization", "location")
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractionContext:

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import phonenumbers
 
-from caselens.extract.base import ExtractionContext, Extractor
+from caselens.extract.base import NAME_KINDS, ExtractionContext, Extractor
 from caselens.extract.identifiers import EXTRACTORS
 from caselens.search.query import SELECTOR_FIELDS, Filter, QueryError
-
-NAME_KINDS = frozenset({"person", "organization", "location"})
 
 
 def selector_values(node: Filter, context: ExtractionContext) -> list[tuple[str, str]]:
     """The (kind, normalized value) pairs a selector field of the query stands for."""
     kinds = SELECTOR_FIELDS[node.field]
     value = node.value.strip()
-    if NAME_KINDS.issuperset(kinds):
+    if set(kinds) <= set(NAME_KINDS):
         return [(kind, _name_fingerprint(node)) for kind in kinds]
     if kinds == ("phone",):
         return [("phone", _phone(value, context, node))]

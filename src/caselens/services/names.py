@@ -11,11 +11,11 @@ from sqlalchemy import Connection, Row, func, select
 from caselens.actor import Actor
 from caselens.db.schema import items, mentions
 from caselens.errors import InvalidInput
+from caselens.extract.base import NAME_KINDS
 from caselens.extract.fingerprint import display_name, name_fingerprint
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
 
-NAME_KINDS = ("person", "organization", "location")
 _BATCH = 500
 
 

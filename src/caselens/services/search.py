@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from caselens.actor import Actor
-from caselens.db.schema import entities, item_texts, items, mentions
+from caselens.db.schema import entities, item_texts, items, mentions, search_docs
 from caselens.extract.base import ExtractionContext
+from caselens.extract.language import normalize_language
 from caselens.extract.regions import region_of
 from caselens.identity import entity_id
 from caselens.search.document import build_document
@@ -122,8 +123,6 @@ def _resolvers(case: Row[Any]) -> Resolvers:
 
 
 def _language(value: str) -> str:
-    from caselens.extract.language import normalize_language
-
     code = normalize_language(value)
     if code is None:
         raise QueryError(f'"{value}" is not a language: write en, eng or English')
@@ -133,8 +132,6 @@ def _language(value: str) -> str:
 def _describe(connection: Connection, doc_ids: list[int]) -> list[dict[str, Any]]:
     if not doc_ids:
         return []
-    from caselens.db.schema import search_docs
-
     rows = connection.execute(
         select(
             search_docs.c.id,

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, Row, func, select
 
 from caselens.actor import Actor
 from caselens.db.schema import items, mentions
-from caselens.extract.analyze import NAME_KINDS
+from caselens.extract.base import NAME_KINDS
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
 
