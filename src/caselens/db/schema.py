@@ -183,9 +183,10 @@ mentions = Table(
 
 # The search index, derived from the store and rebuildable from it: one document per
 # item (its current generation). The words themselves live in the engine's own
-# structures, which SQLAlchemy does not model: an FTS5 table ``search_fts`` (rowid =
-# search_docs.id) on SQLite, a ``tsv`` tsvector column with a GIN index on PostgreSQL.
-# Both are created by migration 0003; ENGINE_OBJECTS names them for schema comparisons.
+# structures, which SQLAlchemy does not model: on SQLite an FTS5 table per case,
+# ``search_fts_<case id>`` (rowid = search_docs.id), made when the case's first document
+# is indexed; on PostgreSQL a ``tsv`` tsvector column with a GIN index (migration 0003).
+# ENGINE_OBJECTS names them for schema comparisons.
 search_docs = Table(
     "search_docs",
     metadata,
@@ -198,6 +199,7 @@ search_docs = Table(
     Column("sender", Text),
     Column("date", String(19)),  # ISO 8601 UTC to the second: sorts and slices alike everywhere
     Column("lang", String(8)),
+    Column("kinds", Integer, nullable=False, default=0),  # bits of search.document.KIND_BITS
     Column("truncated", Boolean, nullable=False, default=False),  # index holds a prefix only
     Index("ix_search_docs_case_date", "case_id", "date"),
 )

@@ -31,6 +31,9 @@ TYPE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+_BROAD = frozenset({"type", "lang", "date"})  # filters that may hold for most documents
+
+
 def is_words(node: Node) -> bool:
     """Whether the engine alone can answer ``node`` (words only, and not a bare NOT)."""
     if isinstance(node, Text):
@@ -51,6 +54,9 @@ class Compiled:
     match: str | None  # the engine expression that ranks, if any
     conditions: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    # A selector or has: condition must hold: its few documents are the best place to
+    # start, rather than every document of the case.
+    selective_filter: bool = False
 
 
 class Compiler:
@@ -88,7 +94,8 @@ class Compiler:
                 match_node = And((*ranked, *negated))
             match = self.words(match_node)
         conditions = [self.condition(child) for child in rest]
-        return Compiled(match, conditions, self.parameters)
+        selective = any(isinstance(c, Filter) and c.field not in _BROAD for c in rest)
+        return Compiled(match, conditions, self.parameters, selective)
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.parameters)}"

@@ -21,6 +21,21 @@ RECIPIENT_PROPERTIES = ("to", "cc", "bcc")
 LANGUAGE_PROPERTIES = ("language", "detectedLanguage")
 # Of the kinds extractors find, those a selector query or has: can ask for.
 TEXT_COLUMNS = ("title", "sender", "recipients", "body")
+# Bits of search_docs.kinds, so the identifier-kind facet is counted in the same pass as
+# the others. Append only: a kind keeps its bit for as long as indexes exist.
+KIND_BITS = (
+    "phone", "email", "iban", "bic", "card", "imei", "btc", "ltc", "trx", "eth", "xmr",
+    "ipv4", "ipv6", "url", "domain", "person", "organization", "location",
+)  # fmt: skip
+
+
+def kinds_mask(selectors: Iterable[tuple[str, str]]) -> int:
+    kinds = {kind for kind, _ in selectors}
+    return sum(1 << bit for bit, kind in enumerate(KIND_BITS) if kind in kinds)
+
+
+def mask_kinds(mask: int) -> list[str]:
+    return [kind for bit, kind in enumerate(KIND_BITS) if mask & (1 << bit)]
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,11 +15,12 @@ from typing import Any
 from sqlalchemy import BindParameter, Connection, bindparam, text
 
 from caselens.search.compile import Compiled, Compiler
-from caselens.search.document import SearchDocument
+from caselens.search.document import SearchDocument, kinds_mask, mask_kinds
 from caselens.search.query import Filter, Node
 
 MAX_PAGE_SIZE = 100
 TOP_SENDERS = 10
+FACETS = ("type", "lang", "month", "sender", "kind")
 
 
 @dataclass(slots=True)
@@ -41,6 +43,20 @@ class Resolvers:
 
     selectors: Callable[[Filter], list[tuple[str, str]]]
     language: Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The SQL of one search: where matches come from, the condition, the relevance."""
+
+    source: str  # FROM clause, naming the documents ``d``
+    where: str
+    score: str | None  # None: unranked, newest first
+    parameters: dict[str, Any]
+    # When the words alone decide (no other condition), the engine can rank and count
+    # without reading the document rows: these give that query, else None.
+    words_only: str | None = None  # SELECT rowid, score FROM ... (ranked)
+    words_count: str | None = None
 
 
 class SearchIndex(ABC):
@@ -69,6 +85,7 @@ class SearchIndex(ABC):
                     doc.sender,
                     doc.date,
                     doc.lang,
+                    kinds_mask(doc.selectors),
                 )
             )
             kind_rows.extend((doc_id, kind) for kind in sorted({k for k, _ in doc.selectors}))
@@ -81,17 +98,17 @@ class SearchIndex(ABC):
 
     def remove_items(self, connection: Connection, item_ids: Sequence[str]) -> None:
         for start in range(0, len(item_ids), 500):
-            chunk = list(item_ids[start : start + 500])
-            ids = [
-                row[0]
-                for row in connection.execute(
-                    text("SELECT id FROM search_docs WHERE item_id IN :items").bindparams(
-                        _expanding("items")
-                    ),
-                    {"items": chunk},
-                )
-            ]
-            self.remove_ids(connection, ids)
+            rows = connection.execute(
+                text("SELECT id, case_id FROM search_docs WHERE item_id IN :items").bindparams(
+                    _expanding("items")
+                ),
+                {"items": list(item_ids[start : start + 500])},
+            ).all()
+            by_case: dict[str, list[int]] = {}
+            for doc_id, case_id in rows:
+                by_case.setdefault(case_id, []).append(doc_id)
+            for case_id, ids in by_case.items():
+                self.remove_ids(connection, case_id, ids)
 
     def clear_case(self, connection: Connection, case_id: str) -> int:
         ids = [
@@ -101,24 +118,21 @@ class SearchIndex(ABC):
             )
         ]
         for start in range(0, len(ids), 500):
-            self.remove_ids(connection, ids[start : start + 500])
+            self.remove_ids(connection, case_id, ids[start : start + 500])
         return len(ids)
 
-    def remove_ids(self, connection: Connection, ids: list[int]) -> None:
+    def remove_ids(self, connection: Connection, case_id: str, ids: list[int]) -> None:
         if not ids:
             return
-        self.remove_words(connection, ids)
-        for table in ("search_kinds", "search_selectors"):
+        self.remove_words(connection, case_id, ids)
+        for table in ("search_kinds", "search_selectors", "search_docs"):
+            column = "id" if table == "search_docs" else "doc_id"
             connection.execute(
-                text(f"DELETE FROM {table} WHERE doc_id IN :ids").bindparams(  # noqa: S608
+                text(f"DELETE FROM {table} WHERE {column} IN :ids").bindparams(  # noqa: S608
                     _expanding("ids")
                 ),
                 {"ids": ids},
             )
-        connection.execute(
-            text("DELETE FROM search_docs WHERE id IN :ids").bindparams(_expanding("ids")),
-            {"ids": ids},
-        )
 
     def executemany(self, connection: Connection, head: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -140,7 +154,7 @@ class SearchIndex(ABC):
         """Insert the search_docs rows and the words of each document."""
 
     @abstractmethod
-    def remove_words(self, connection: Connection, ids: list[int]) -> None: ...
+    def remove_words(self, connection: Connection, case_id: str, ids: list[int]) -> None: ...
 
     # -- reading ---------------------------------------------------------------------
 
@@ -149,27 +163,18 @@ class SearchIndex(ABC):
         """A words-only tree in the engine's own query syntax."""
 
     @abstractmethod
-    def matches(self, parameter: str) -> str:
+    def matches(self, case_id: str, parameter: str) -> str:
         """SQL: document ``d`` matches the engine expression bound as ``parameter``."""
 
     @abstractmethod
-    def ranked_from(self, match: str) -> tuple[str, str, str]:
-        """FROM clause, extra WHERE condition and relevance expression for a ranked match."""
+    def plan(self, connection: Connection, case_id: str, compiled: Compiled) -> Plan: ...
 
-    def compile(self, node: Node, resolvers: Resolvers) -> Compiled:
-        return Compiler(self.words, self.matches, resolvers.selectors, resolvers.language).compile(
-            node
-        )
+    def compile(self, case_id: str, node: Node, resolvers: Resolvers) -> Compiled:
+        def matches(parameter: str) -> str:
+            return self.matches(case_id, parameter)
 
-    def query_parts(self, case_id: str, compiled: Compiled) -> tuple[str, str, str | None]:
-        """FROM, WHERE and the relevance expression (None: newest first)."""
-        compiled.parameters["case"] = case_id
-        where = ["d.case_id = :case", *compiled.conditions]
-        if compiled.match is None:
-            return "search_docs d", " AND ".join(where), None
-        compiled.parameters["match"] = compiled.match
-        source, condition, score = self.ranked_from(":match")
-        return source, " AND ".join([condition, *where]), score
+        compiler = Compiler(self.words, matches, resolvers.selectors, resolvers.language)
+        return compiler.compile(node)
 
     def search(
         self,
@@ -182,59 +187,67 @@ class SearchIndex(ABC):
         limit: int = 20,
         facets: bool = False,
     ) -> Matches:
-        compiled = self.compile(node, resolvers)
-        source, where, score = self.query_parts(case_id, compiled)
-        parameters = {**compiled.parameters, "offset": offset, "limit": min(limit, MAX_PAGE_SIZE)}
-        if score is None:
-            order = "(d.date IS NULL), d.date DESC, d.id"
-            score = "NULL"
+        plan = self.plan(connection, case_id, self.compile(case_id, node, resolvers))
+        page = {"offset": offset, "limit": min(limit, MAX_PAGE_SIZE)}
+        if plan.words_only is not None:
+            # Rank in the engine alone, then read only the page's document rows.
+            sql = (
+                f"SELECT d.id, d.item_id, w.score FROM ({plan.words_only} "  # noqa: S608
+                "ORDER BY score DESC, rowid LIMIT :limit OFFSET :offset) w "
+                "JOIN search_docs d ON d.id = w.rowid ORDER BY w.score DESC, d.id"
+            )
+        elif plan.score is not None:
+            sql = (
+                f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
+                f"WHERE {plan.where} ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset"
+            )
         else:
-            order = "score DESC, d.id"
-        rows = connection.execute(
-            text(
-                f"SELECT d.id, d.item_id, {score} AS score FROM {source} "  # noqa: S608
-                f"WHERE {where} ORDER BY {order} LIMIT :limit OFFSET :offset"
-            ),
-            parameters,
-        ).all()
+            sql = (
+                f"SELECT d.id, d.item_id, NULL AS score FROM {plan.source} "  # noqa: S608
+                f"WHERE {plan.where} ORDER BY (d.date IS NULL), d.date DESC, d.id "
+                "LIMIT :limit OFFSET :offset"
+            )
+        rows = connection.execute(text(sql), {**plan.parameters, **page}).all()
         hits = [Hit(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows]
         if facets:
-            counted = self.facets(connection, source, where, compiled.parameters)
-            total = counted.pop("total")[0][1]
+            counted = self.facets(connection, plan)
+            total = sum(count for _, count in counted["type"])
             return Matches(total, hits, counted)
-        total = connection.execute(
-            text(f"SELECT count(*) FROM {source} WHERE {where}"),  # noqa: S608
-            compiled.parameters,
-        ).scalar_one()
+        count_sql = plan.words_count or f"SELECT count(*) FROM {plan.source} WHERE {plan.where}"  # noqa: S608
+        total = connection.execute(text(count_sql), plan.parameters).scalar_one()
         return Matches(int(total), hits)
 
-    def facets(
-        self, connection: Connection, source: str, where: str, parameters: dict[str, Any]
-    ) -> dict[str, list[tuple[str, int]]]:
-        """Counts over every match (not the page shown), in one pass over the matches."""
-        # Fixed fragments only; values are bound.
-        hits = f"SELECT d.id, d.doc_type, d.lang, d.date, d.sender FROM {source} WHERE {where}"  # noqa: S608
-        sql = (
-            f"WITH hits AS MATERIALIZED ({hits}) "  # noqa: S608
-            "SELECT 'total' AS facet, '' AS value, count(*) AS n FROM hits "
-            "UNION ALL SELECT 'type', doc_type, count(*) FROM hits GROUP BY doc_type "
-            "UNION ALL SELECT 'lang', COALESCE(lang, ''), count(*) FROM hits GROUP BY lang "
-            "UNION ALL SELECT 'month', substr(date, 1, 7), count(*) FROM hits "
-            "WHERE date IS NOT NULL GROUP BY substr(date, 1, 7) "
-            "UNION ALL SELECT * FROM (SELECT 'sender', sender, count(*) AS n FROM hits "
-            "WHERE sender IS NOT NULL GROUP BY sender "
-            f"ORDER BY n DESC, sender LIMIT {TOP_SENDERS}) top "
-            "UNION ALL SELECT 'kind', k.kind, count(*) FROM hits "
-            "JOIN search_kinds k ON k.doc_id = hits.id GROUP BY k.kind"
+    def facets(self, connection: Connection, plan: Plan) -> dict[str, list[tuple[str, int]]]:
+        """Counts over every match (not the page shown): type, language, month and
+        identifier kinds in one pass over the matches, the top senders in a second."""
+        grouped = (
+            "SELECT d.doc_type, COALESCE(d.lang, ''), substr(d.date, 1, 7), d.kinds, count(*) "  # noqa: S608
+            f"FROM {plan.source} WHERE {plan.where} GROUP BY 1, 2, 3, 4"
         )
-        result: dict[str, list[tuple[str, int]]] = {
-            name: [] for name in ("total", "type", "lang", "month", "sender", "kind")
+        senders = (
+            f"SELECT d.sender, count(*) AS n FROM {plan.source} "  # noqa: S608
+            f"WHERE {plan.where} AND d.sender IS NOT NULL "
+            f"GROUP BY d.sender ORDER BY n DESC, d.sender LIMIT {TOP_SENDERS}"
+        )
+        counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for doc_type, lang, month, kinds, count in connection.execute(
+            text(grouped), plan.parameters
+        ):
+            counters["type"][doc_type] += count
+            counters["lang"][lang] += count
+            if month:
+                counters["month"][month] += count
+            for kind in mask_kinds(kinds):
+                counters["kind"][kind] += count
+        result = {
+            name: sorted(counter.items(), key=lambda pair: (-pair[1], pair[0]))
+            for name, counter in counters.items()
         }
-        for facet, value, count in connection.execute(text(sql), parameters):
-            result[facet].append((value, int(count)))
-        for name in ("type", "lang", "sender", "kind"):
-            result[name].sort(key=lambda pair: (-pair[1], pair[0]))
-        result["month"].sort()
+        result["month"] = sorted(counters["month"].items())
+        result["sender"] = [
+            (sender, int(count))
+            for sender, count in connection.execute(text(senders), plan.parameters)
+        ]
         return result
 
 

@@ -18,8 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.index import SearchIndex
+from caselens.search.index import Plan, SearchIndex
 from caselens.search.query import And, Node, Not, Or, Text
 
 WEIGHT_LETTERS = dict(zip(TEXT_COLUMNS, ("A", "B", "C", "D"), strict=True))
@@ -90,12 +91,12 @@ class PostgresIndex(SearchIndex):
             rows.append((*row, truncated, literal))
         connection.exec_driver_sql(
             "INSERT INTO search_docs (id, case_id, item_id, generation, doc_type, title, sender, "
-            "date, lang, truncated, tsv) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
+            "date, lang, kinds, truncated, tsv) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)",
             rows,
         )
 
-    def remove_words(self, connection: Connection, ids: list[int]) -> None:
+    def remove_words(self, connection: Connection, case_id: str, ids: list[int]) -> None:
         """The words go with the search_docs row."""
 
     def words(self, node: Node) -> str:
@@ -114,12 +115,19 @@ class PostgresIndex(SearchIndex):
         parts.extend(f"!{self.words(c.child)}" for c in node.children if isinstance(c, Not))
         return "(" + " & ".join(parts) + ")"
 
-    def matches(self, parameter: str) -> str:
+    def matches(self, case_id: str, parameter: str) -> str:
         return f"d.tsv @@ CAST({parameter} AS tsquery)"
 
-    def ranked_from(self, match: str) -> tuple[str, str, str]:
-        return (
+    def plan(self, connection: Connection, case_id: str, compiled: Compiled) -> Plan:
+        parameters = {**compiled.parameters, "case": case_id}
+        where = ["d.case_id = :case", *compiled.conditions]
+        if compiled.match is None:
+            return Plan("search_docs d", " AND ".join(where), None, parameters)
+        parameters["match"] = compiled.match
+        query = "CAST(:match AS tsquery)"
+        return Plan(
             "search_docs d",
-            f"d.tsv @@ CAST({match} AS tsquery)",
-            f"ts_rank('{RANK_WEIGHTS}', d.tsv, CAST({match} AS tsquery))",
+            " AND ".join([f"d.tsv @@ {query}", *where]),
+            f"ts_rank('{RANK_WEIGHTS}', d.tsv, {query})",
+            parameters,
         )

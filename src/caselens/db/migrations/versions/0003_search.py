@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("sender", sa.Text(), nullable=True),
         sa.Column("date", sa.String(length=19), nullable=True),
         sa.Column("lang", sa.String(length=8), nullable=True),
+        sa.Column("kinds", sa.Integer(), nullable=False),
         sa.Column("truncated", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["case_id"], ["cases.id"], name=op.f("fk_search_docs_case_id_cases")
@@ -52,22 +53,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kind", "value", "doc_id", name=op.f("pk_search_selectors")),
     )
     op.create_index("ix_search_selectors_doc", "search_selectors", ["doc_id"])
+    # On SQLite the words go to an FTS5 table per case, made with the case's first document.
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE search_docs ADD COLUMN tsv tsvector NOT NULL")
         op.execute("CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv)")
-    else:
-        # The columns hold caselens's own tokens separated by spaces. FTS5's "ascii"
-        # tokenizer splits only on ASCII punctuation and spaces and leaves every other
-        # character alone, so each token arrives as it was made.
-        op.execute(
-            "CREATE VIRTUAL TABLE search_fts USING fts5("
-            "title, sender, recipients, body, tokenize = 'ascii', prefix = '2 3')"
-        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
-        op.execute("DROP TABLE search_fts")
+        tables = op.get_bind().exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'search_fts_*' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        )
+        for (name,) in tables.all():
+            op.execute(f'DROP TABLE "{name}"')
     op.drop_index("ix_search_selectors_doc", table_name="search_selectors")
     op.drop_table("search_selectors")
     op.drop_index("ix_search_kinds_kind", table_name="search_kinds")
