@@ -18,7 +18,7 @@ Selectors = Callable[[Filter], list[tuple[str, str]]]
 def matches(node: Node, doc: SearchDocument, selectors: Selectors) -> bool:
     if isinstance(node, Text):
         columns = [node.column] if node.column else list(TEXT_COLUMNS)
-        return any(_has_phrase(doc.columns.get(c, []), node) for c in columns)
+        return any(_has_phrase(doc.columns.get(c, "").split(), node) for c in columns)
     if isinstance(node, And):
         return all(matches(child, doc, selectors) for child in node.children)
     if isinstance(node, Or):

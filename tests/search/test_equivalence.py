@@ -119,7 +119,7 @@ def make_queries(documents: list[SearchDocument], seed: int = 11) -> list[str]:
             word = rng.choice([w for w in WORDS if len(w) >= 3])
             return word[: rng.randint(2, 3)] + "*"
         if roll < 0.60:
-            body = rng.choice(documents).columns["body"]
+            body = rng.choice(documents).columns["body"].split()
             start = rng.randrange(max(1, len(body) - 2))
             return '"' + " ".join(body[start : start + rng.randint(2, 3)]) + '"'
         if roll < 0.72:

@@ -48,8 +48,9 @@ class SearchDocument:
     sender: str | None  # the sender's address (or name), for the sender facet
     date: str | None  # ISO 8601, UTC, second precision
     lang: str | None  # ISO 639-3
-    # Tokens per column (title, sender, recipients, body), in text order.
-    columns: dict[str, list[str]] = field(default_factory=dict)
+    # Tokens per column (title, sender, recipients, body), in text order, joined by
+    # spaces: what FTS5 takes, and cheap to pass between processes.
+    columns: dict[str, str] = field(default_factory=dict)
     selectors: set[tuple[str, str]] = field(default_factory=set)  # (kind, normalized value)
 
 
@@ -66,9 +67,7 @@ def build_document(
     title_values = _values(properties, TITLE_PROPERTIES)
     senders = _values(properties, SENDER_PROPERTIES)
     recipients = _values(properties, RECIPIENT_PROPERTIES)
-    body_tokens: list[str] = []
-    for page in sorted(pages):
-        body_tokens.extend(tokenize(pages[page]))
+    body = " ".join(token for page in sorted(pages) for token in tokenize(pages[page]))
     return SearchDocument(
         case_id=case_id,
         item_id=item_id,
@@ -79,10 +78,10 @@ def build_document(
         date=_first_date(properties),
         lang=_first(properties, LANGUAGE_PROPERTIES),
         columns={
-            "title": tokenize(" \n".join(title_values)),
-            "sender": tokenize(" \n".join(senders)),
-            "recipients": tokenize(" \n".join(recipients)),
-            "body": body_tokens,
+            "title": " ".join(tokenize(" \n".join(title_values))),
+            "sender": " ".join(tokenize(" \n".join(senders))),
+            "recipients": " ".join(tokenize(" \n".join(recipients))),
+            "body": body,
         },
         selectors=set(selectors),
     )

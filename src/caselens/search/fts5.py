@@ -65,7 +65,7 @@ class Fts5Index(SearchIndex):
         )
         by_case: dict[str, list[tuple[Any, ...]]] = {}
         for doc_id, doc in zip(ids, documents, strict=True):
-            columns = (" ".join(doc.columns.get(c, ())) for c in TEXT_COLUMNS)
+            columns = (doc.columns.get(c, "") for c in TEXT_COLUMNS)
             by_case.setdefault(doc.case_id, []).append((doc_id, *columns))
         for case_id, rows in by_case.items():
             table = self.ensure_table(connection, case_id)

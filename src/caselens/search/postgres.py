@@ -41,7 +41,7 @@ def tsvector_literal(document: SearchDocument) -> tuple[str, bool]:
     for column in TEXT_COLUMNS:
         letter = WEIGHT_LETTERS[column]
         suffix = "" if letter == "D" else letter
-        for token in document.columns.get(column, ()):
+        for token in document.columns.get(column, "").split():
             found = positions.get(token)
             if found is None:
                 if size + len(token) + 12 > MAX_VECTOR_CHARS:
