@@ -138,10 +138,7 @@ class Compiler:
         if node.field == "has":
             kinds = _has_kinds(node.value.lower())
             listed = ", ".join(self.bind(kind) for kind in kinds)
-            return (
-                "EXISTS (SELECT 1 FROM search_kinds k "  # noqa: S608 (bound values only)
-                f"WHERE k.doc_id = d.id AND k.kind IN ({listed}))"
-            )
+            return f"d.id IN (SELECT k.doc_id FROM search_kinds k WHERE k.kind IN ({listed}))"  # noqa: S608
         pairs = self.selectors(node)
         alternatives = " OR ".join(
             f"(s.kind = {self.bind(kind)} AND s.value = {self.bind(value)})"

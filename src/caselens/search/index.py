@@ -57,6 +57,8 @@ class Plan:
     # without reading the document rows: these give that query, else None.
     words_only: str | None = None  # SELECT rowid, score FROM ... (ranked)
     words_count: str | None = None
+    # Unranked results come newest first, in an order the (case_id, date) index gives.
+    newest_first: str = "d.date DESC, d.id DESC"
 
 
 class SearchIndex(ABC):
@@ -204,8 +206,7 @@ class SearchIndex(ABC):
         else:
             sql = (
                 f"SELECT d.id, d.item_id, NULL AS score FROM {plan.source} "  # noqa: S608
-                f"WHERE {plan.where} ORDER BY (d.date IS NULL), d.date DESC, d.id "
-                "LIMIT :limit OFFSET :offset"
+                f"WHERE {plan.where} ORDER BY {plan.newest_first} LIMIT :limit OFFSET :offset"
             )
         rows = connection.execute(text(sql), {**plan.parameters, **page}).all()
         hits = [Hit(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows]

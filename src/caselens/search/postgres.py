@@ -122,7 +122,8 @@ class PostgresIndex(SearchIndex):
         parameters = {**compiled.parameters, "case": case_id}
         where = ["d.case_id = :case", *compiled.conditions]
         if compiled.match is None:
-            return Plan("search_docs d", " AND ".join(where), None, parameters)
+            newest = "d.date DESC NULLS LAST, d.id DESC"
+            return Plan("search_docs d", " AND ".join(where), None, parameters, newest_first=newest)
         parameters["match"] = compiled.match
         query = "CAST(:match AS tsquery)"
         return Plan(
