@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from caselens.db.schema import entities, mentions
@@ -70,3 +71,23 @@ def test_analysis_can_be_switched_off(tmp_path: Path, database_url: str | None) 
     (source / "note.txt").write_text(NOTE)
     app.ingest.ingest(ADMIN, "C", [str(source)])
     assert app.selectors.ranked(ADMIN, "C") == []
+
+
+def test_an_analyzer_bug_is_a_warning_not_a_lost_item(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, pages: object) -> None:
+        raise RuntimeError("extractor bug")
+
+    monkeypatch.setattr("caselens.extract.analyze.Analyzer.analyze", broken)
+    app = new_installation(tmp_path / "home", database_url, workers=1)
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "note.txt").write_text(NOTE)
+    app.ingest.ingest(ADMIN, "C", [str(source)])
+    (listed,) = [i for i in app.items.list(ADMIN, "C") if i["name"] == "note.txt"]
+    item = app.items.show(ADMIN, "C", listed["id"]).item
+    assert item["state"] == "ingested"
+    assert item["warnings"] == ["analysis failed: RuntimeError: extractor bug"]
+    assert app.selectors.ranked(ADMIN, "C") == []
+    assert app.search.search(ADMIN, "C", "sophie")["total"] == 1  # still searchable

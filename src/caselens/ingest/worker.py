@@ -225,7 +225,13 @@ def _entry(action: str, case_id: str, task: Task, details: dict[str, Any]) -> Lo
 
 
 def _analyze(sink: Sink, result: ItemResult, analyzer: Analyzer) -> None:
-    analysis = analyzer.analyze(sink.pages)
+    try:
+        analysis = analyzer.analyze(sink.pages)
+    except (ItemTimeout, MemoryError):
+        raise
+    except Exception as err:  # an extractor's bug: the item stays read, without analysis
+        sink.warn(f"analysis failed: {type(err).__name__}: {err}")
+        return
     for page, found in analysis.mentions:
         result.mentions.append(
             (
