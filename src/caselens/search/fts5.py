@@ -44,6 +44,12 @@ class Fts5Index(SearchIndex):
         )
         return table
 
+    def refresh_statistics(self, connection: Connection) -> None:
+        # SQLite keeps no statistics unless asked; a sample of each index is enough.
+        connection.exec_driver_sql("PRAGMA analysis_limit = 1000")
+        for table in ("search_docs", "search_kinds", "search_selectors"):
+            connection.exec_driver_sql(f"ANALYZE {table}")
+
     def allocate_ids(self, connection: Connection, count: int) -> list[int]:
         # Safe: every caselens transaction on SQLite holds the write lock from its start.
         last = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM search_docs")).scalar()

@@ -136,6 +136,10 @@ class SearchIndex(ABC):
                 {"ids": ids},
             )
 
+    @abstractmethod
+    def refresh_statistics(self, connection: Connection) -> None:
+        """After bulk indexing: let the query planner know the tables' sizes again."""
+
     def executemany(self, connection: Connection, head: str, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return

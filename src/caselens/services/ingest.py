@@ -23,6 +23,7 @@ from caselens.ingest.pipeline import (
     IngestSummary,
     ProgressListener,
 )
+from caselens.search.engines import index_for
 from caselens.services.access import (
     WRITER_ROLES,
     case_row,
@@ -174,6 +175,7 @@ class IngestService(Service):
         self, actor: Actor, action: str, case: Row[Any], purpose: str, summary: IngestSummary
     ) -> None:
         with self._transaction() as connection:
+            index_for(connection.dialect.name).refresh_statistics(connection)
             self._audit(
                 connection,
                 actor,

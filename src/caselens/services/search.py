@@ -100,6 +100,7 @@ class SearchService(Service):
             for batch in _stored_documents(connection, case.id):
                 index.add(connection, batch)
                 indexed += len(batch)
+            index.refresh_statistics(connection)
             self._audit(
                 connection,
                 actor,
