@@ -47,8 +47,7 @@ class Analyzer:
     def analyze(self, pages: Mapping[int, str]) -> Analysis:
         analysis = Analysis()
         ordered = sorted(pages.items())
-        sample = "\n".join(text for _, text in ordered)[:SAMPLE_CHARS]
-        analysis.language = detect_language(sample)
+        analysis.language = detect_language(_opening(ordered))
         for page, text in ordered:
             analysis.mentions.extend((page, m) for m in extract_identifiers(text, self.context))
         if self.names:
@@ -80,6 +79,18 @@ class Analyzer:
             part = text[:budget]
             budget -= len(part)
             analysis.mentions.extend((page, m) for m in extractor.find(part, self.context))
+
+
+def _opening(pages: list[tuple[int, str]]) -> str:
+    """The first SAMPLE_CHARS characters of the text, without joining every page."""
+    parts: list[str] = []
+    size = 0
+    for _, text in pages:
+        parts.append(text[: SAMPLE_CHARS - size])
+        size += len(parts[-1]) + 1
+        if size >= SAMPLE_CHARS:
+            break
+    return "\n".join(parts)
 
 
 def _add(properties: dict[str, list[str]], name: str, value: str) -> None:

@@ -19,7 +19,7 @@ from rigour.langs import iso_639_alpha3
 # WIDE_LETTER_WEIGHT letters.
 MIN_LETTERS = 20
 WIDE_LETTER_WEIGHT = 3
-SAMPLE_CHARS = 10_000
+SAMPLE_CHARS = 3_000  # on 1,500 Enron mails: the same answers as 10,000 but 3 more "none"
 # Below this probability the detector is guessing between close languages (Russian and
 # Ukrainian in a short chat line); no answer is better than a wrong one.
 MIN_CONFIDENCE = 0.5
