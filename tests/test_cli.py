@@ -153,9 +153,9 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     assert "└ BlueHarbor prospectus.pdf" in out and "└ receipts/2026-01-20-deposit-2500.txt" in out
     assert "2 pages of text" in out
     assert "GB06NGMB40127631926485" in out  # the mule account, the case's top selector
-    # A search across e-mails, a chat and PDF pages, with the page of the hit.
-    assert "caselens search OP-TIDEWATER '\"release fee\"'" in out
-    assert "items match" in out and "p. 2: Terms and conditions A release fee" in out
+    # A search across e-mails and PDF pages, with the page of the hit.
+    assert "caselens search OP-TIDEWATER '\"release fee\" (type:email OR type:pdf)'" in out
+    assert "4 items match" in out and "p. 2: Terms and conditions A release fee" in out
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
     status = json.loads(out)
     assert status["items"] == 23 and status["by_state"] == {"ingested": 23}

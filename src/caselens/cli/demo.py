@@ -11,8 +11,8 @@ from caselens.cli.search import print_results
 from caselens.cli.state import state
 from caselens.demo.build import PURPOSE, REFERENCE, build_demo
 
-# A phrase across e-mails, a chat and a PDF page; a phone number however it was written.
-DEMO_QUERIES = ('"release fee"', 'phone:"020 7946 0958"')
+# A phrase in e-mails and on a PDF's page; a phone number however it was written.
+DEMO_QUERIES = ('"release fee" (type:email OR type:pdf)', 'phone:"020 7946 0958"')
 
 
 def demo(ctx: typer.Context) -> None:
