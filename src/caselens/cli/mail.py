@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,14 +70,7 @@ def selectors(
         if kind is None:
             raise InvalidInput("give --kind with --value (e.g. --kind phone --value +447700900123)")
         rows = current.app.selectors.items(current.actor, reference, kind, value, limit=limit)
-        if json_output:
-            render.print_json(rows)
-            return
-        render.table(
-            f"{kind} {value} in {reference}",
-            ["item", "path", "page", "offset", "as written"],
-            [(r["item_id"], r["path"], r["page"], r["start"], r["raw"]) for r in rows],
-        )
+        print_places(f"{kind} {value} in {reference}", rows, json_output)
         return
     ranked = current.app.selectors.ranked(current.actor, reference, kind=kind, limit=limit)
     if json_output:
@@ -87,4 +80,16 @@ def selectors(
         f"selectors of {reference}",
         ["kind", "value", "items", "mentions"],
         [(r["kind"], r["value"], r["items"], r["mentions"]) for r in ranked],
+    )
+
+
+def print_places(title: str, rows: list[dict[str, Any]], json_output: bool) -> None:
+    """Where a selector or a name appears, one mention a row."""
+    if json_output:
+        render.print_json(rows)
+        return
+    render.table(
+        title,
+        ["item", "path", "page", "offset", "as written"],
+        [(r["item_id"], r["path"], r["page"], r["start"], r["raw"]) for r in rows],
     )

@@ -8,6 +8,7 @@ import typer
 
 from caselens.cli import render
 from caselens.cli.evidence import JsonOption
+from caselens.cli.mail import print_places
 from caselens.cli.state import state
 from caselens.errors import InvalidInput
 from caselens.extract.names import names_available
@@ -31,14 +32,7 @@ def names(
         if kind is None:
             raise InvalidInput('give --kind with --value (e.g. --kind person --value "Jane Doe")')
         rows = current.app.names.items(current.actor, reference, kind, value, limit=limit)
-        if json_output:
-            render.print_json(rows)
-            return
-        render.table(
-            f"{kind} {value} in {reference}",
-            ["item", "path", "page", "offset", "as written"],
-            [(r["item_id"], r["path"], r["page"], r["start"], r["raw"]) for r in rows],
-        )
+        print_places(f"{kind} {value} in {reference}", rows, json_output)
         return
     ranked = current.app.names.ranked(current.actor, reference, kind=kind, limit=limit)
     if json_output:

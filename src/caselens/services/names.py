@@ -9,12 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 
 from caselens.actor import Actor
-from caselens.db.schema import items, mentions
+from caselens.db.schema import mentions
 from caselens.errors import InvalidInput
 from caselens.extract.base import NAME_KINDS
 from caselens.extract.fingerprint import display_name, name_fingerprint
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
+from caselens.services.selectors import mention_places
 
 _BATCH = 500
 
@@ -85,26 +86,7 @@ class NameService(Service):
         def body(connection: Connection, case: Row[Any]) -> list[dict[str, Any]]:
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
-            query = (
-                select(
-                    mentions.c.item_id,
-                    items.c.path,
-                    mentions.c.page,
-                    mentions.c.start,
-                    mentions.c.end,
-                    mentions.c.raw,
-                )
-                .join(items, items.c.id == mentions.c.item_id)
-                .where(
-                    mentions.c.case_id == case.id,
-                    mentions.c.kind == kind,
-                    mentions.c.value.in_(sorted(values)),
-                    mentions.c.superseded.is_(False),
-                )
-                .order_by(items.c.path, mentions.c.page, mentions.c.start)
-                .limit(limit)
-            )
-            rows = [dict(r._mapping) for r in connection.execute(query)]
+            rows = mention_places(connection, case.id, kind, sorted(values), limit)
             self._audit(
                 connection,
                 actor,

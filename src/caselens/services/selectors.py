@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, select
@@ -60,26 +61,7 @@ class SelectorService(Service):
         def body(connection: Connection, case: Row[Any]) -> list[dict[str, Any]]:
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
-            query = (
-                select(
-                    mentions.c.item_id,
-                    items.c.path,
-                    mentions.c.page,
-                    mentions.c.start,
-                    mentions.c.end,
-                    mentions.c.raw,
-                )
-                .join(items, items.c.id == mentions.c.item_id)
-                .where(
-                    mentions.c.case_id == case.id,
-                    mentions.c.kind == kind,
-                    mentions.c.value == value,
-                    mentions.c.superseded.is_(False),
-                )
-                .order_by(items.c.path, mentions.c.page, mentions.c.start)
-                .limit(limit)
-            )
-            rows = [dict(r._mapping) for r in connection.execute(query)]
+            rows = mention_places(connection, case.id, kind, [value], limit)
             self._audit(
                 connection,
                 actor,
@@ -91,3 +73,29 @@ class SelectorService(Service):
             return rows
 
         return self._in_case(actor, "selectors.items", reference, body)
+
+
+def mention_places(
+    connection: Connection, case_id: str, kind: str, values: Sequence[str], limit: int
+) -> list[dict[str, Any]]:
+    """Where mentions of ``kind`` with one of ``values`` are: item, page, offsets, raw text."""
+    query = (
+        select(
+            mentions.c.item_id,
+            items.c.path,
+            mentions.c.page,
+            mentions.c.start,
+            mentions.c.end,
+            mentions.c.raw,
+        )
+        .join(items, items.c.id == mentions.c.item_id)
+        .where(
+            mentions.c.case_id == case_id,
+            mentions.c.kind == kind,
+            mentions.c.value.in_(sorted(values)),
+            mentions.c.superseded.is_(False),
+        )
+        .order_by(items.c.path, mentions.c.page, mentions.c.start)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in connection.execute(query)]
