@@ -109,8 +109,10 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
             insert.execute(connection)
         if batch.search or batch.supersede:
             index = index_for(dialect)
-            # A re-processed item leaves the index until its new document replaces it.
-            index.remove_items(connection, list(batch.supersede))
+            # add() replaces the documents of items it indexes again; a re-processed item
+            # without a new document (its parser failed this time) leaves the index.
+            indexed = {document.item_id for document in batch.search}
+            index.remove_items(connection, [i for i in batch.supersede if i not in indexed])
             index.add(connection, batch.search)
         if custody:
             chain.append(connection, runtime.signer, chain.custody_chain(case_id), custody)
