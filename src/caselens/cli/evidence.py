@@ -62,6 +62,13 @@ def ingest(
     seized_at: Annotated[str | None, typer.Option(help="When, ISO 8601 with zone.")] = None,
     seized_from: Annotated[str | None, typer.Option(help="From where or whom.")] = None,
     notes: Annotated[str | None, typer.Option(help="Acquisition notes.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            help="IANA zone of the exhibit's clock (e.g. Europe/London), for sources that "
+            "store local times without a zone; needs --exhibit."
+        ),
+    ] = None,
     workers: Annotated[int | None, typer.Option(help="Parser processes (default: cores).")] = None,
     passwords: PasswordsOption = None,
     json_output: JsonOption = False,
@@ -75,6 +82,7 @@ def ingest(
         seized_at=_parse_time(seized_at),
         seized_from=seized_from,
         notes=notes,
+        timezone=timezone,
     )
     with IngestProgress(enabled=not json_output) as progress:
         summary = current.app.ingest.ingest(

@@ -81,6 +81,8 @@ exhibits = Table(
     Column("seized_from", Text),
     Column("notes", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    # IANA zone of the device's clock, for sources that store local times without one.
+    Column("timezone", String(64)),
     UniqueConstraint("case_id", "reference"),
 )
 
@@ -155,6 +157,10 @@ entities = Table(
     Column("generation", Integer, nullable=False),
     Column("properties", JSON, nullable=False),
     Column("superseded", Boolean, nullable=False, default=False),
+    # What FollowTheMoney has no property for: where in the source the record was
+    # (table and row), the source's time zone and whether it was assumed, direction,
+    # read and deleted flags.
+    Column("context", JSON),
     Index("ix_entities_case_entity", "case_id", "entity_id"),
     Index("ix_entities_item", "item_id"),
 )

@@ -20,3 +20,8 @@ class EncryptedFile(Exception):
 
 class LimitReached(Exception):
     """A configured limit against hostile input was reached (size, depth, ratio, time)."""
+
+
+class UnsupportedVersion(Exception):
+    """The item is of a known format or app, but of a version this ingestor cannot read:
+    recorded as "unsupported" with the reason, never read wrongly."""

@@ -92,6 +92,7 @@ class IngestJob:
     workers: int
     passwords: tuple[str, ...] = ()
     default_region: str | None = None  # the case's, from its jurisdiction
+    timezones: tuple[tuple[str, str], ...] = ()  # (exhibit id, IANA zone) of the case
 
 
 class IngestCoordinator:
@@ -159,6 +160,7 @@ class IngestCoordinator:
             case_id=self.job.case_id,
             passwords=self.job.passwords,
             default_region=self.job.default_region,
+            timezones=dict(self.job.timezones),
         )
         with WorkerPool(self.job.workers, config) as pool:
             try:

@@ -86,6 +86,7 @@ def record_result(
                 "generation": row["generation"],
                 "properties": entity.get("properties", {}),
                 "superseded": False,
+                "context": entity.get("context"),
             }
         )
     for page, kind, value, raw, start, end, extractor, version in result.mentions:

@@ -44,6 +44,7 @@ class Sink:
         self.document_schema = "Document"
         self.document_properties: dict[str, list[str]] = {}
         self.entities: list[EntityProxy] = []
+        self.contexts: dict[int, dict[str, Any]] = {}  # position in entities -> context
         self.pages: dict[int, str] = {}
         self.children: list[ChildRecord] = []
         self.warnings: list[str] = []
@@ -80,7 +81,11 @@ class Sink:
         entity.id = entity_id(self.case_id, schema, *natural_key)
         return entity
 
-    def emit(self, entity: EntityProxy) -> None:
+    def emit(self, entity: EntityProxy, context: dict[str, Any] | None = None) -> None:
+        """Keep an entity; ``context`` holds what FollowTheMoney has no property for
+        (the record's place in the source, its time zone, direction, flags)."""
+        if context:
+            self.contexts[len(self.entities)] = context
         self.entities.append(entity)
 
     @property

@@ -29,6 +29,12 @@ class Source:
     passwords: tuple[str, ...] = ()  # to try on encrypted items, in order
     depth: int = 0  # 0 for acquired files, 1 for their children, ...
     work_root: Path | None = None  # where scratch folders go (the system's temp otherwise)
+    region: str | None = None  # the case's country, for phone numbers written nationally
+    # IANA zone of the exhibit's clock (``ingest --timezone``), for local times without one.
+    timezone: str | None = None
+    # Files seized next to this one that belong to it, by suffix: a SQLite database's
+    # "-wal" and "-journal" (their paths on the source medium, read only).
+    siblings: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def extension(self) -> str:

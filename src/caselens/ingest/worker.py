@@ -21,7 +21,13 @@ from caselens.custody.chain import LogEntry
 from caselens.errors import StorageError
 from caselens.extract.analyze import Analyzer
 from caselens.ingest.detect import detect_mime
-from caselens.ingest.errors import BrokenFile, EncryptedFile, LimitReached, NotMyFormat
+from caselens.ingest.errors import (
+    BrokenFile,
+    EncryptedFile,
+    LimitReached,
+    NotMyFormat,
+    UnsupportedVersion,
+)
 from caselens.ingest.formats import INGESTORS
 from caselens.ingest.limits import Limits
 from caselens.ingest.registry import Ingestor, candidates
@@ -53,6 +59,8 @@ class ItemProcessor:
         work_root: Path | None = None,
         analyzer: Analyzer | None = None,
         index_text: bool = True,
+        region: str | None = None,
+        timezones: dict[str, str] | None = None,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
@@ -63,6 +71,8 @@ class ItemProcessor:
         self.work_root = work_root
         self.analyzer = analyzer  # None: no identifiers, names or language
         self.index_text = index_text
+        self.region = region
+        self.timezones = timezones or {}  # exhibit id -> IANA zone of its clock
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -111,6 +121,9 @@ class ItemProcessor:
             passwords=self.passwords,
             depth=task.depth,
             work_root=self.work_root,
+            region=self.region,
+            timezone=self.timezones.get(task.base.get("exhibit_id") or ""),
+            siblings=_siblings(task.source_path, stored.head),
         )
         result.mime_type = source.mime_type
         self._run_ingestors(task, source, result)
@@ -148,6 +161,11 @@ class ItemProcessor:
                 result.error = str(err) or "encrypted"
                 self._collect(sink, source, task, result)
                 return
+            except UnsupportedVersion as err:
+                result.state = "unsupported"
+                result.error = str(err)
+                self._collect(sink, source, task, result)
+                return
             except (BrokenFile, LimitReached) as err:
                 result.state = "failed"
                 result.error = str(err) or type(err).__name__
@@ -173,7 +191,11 @@ class ItemProcessor:
         result.page_count = sink.page_count
         result.pages = sink.pages
         result.entities = [_document_entity(sink, source, task)]
-        result.entities.extend(entity.to_dict() for entity in sink.entities)
+        for index, entity in enumerate(sink.entities):
+            data = entity.to_dict()
+            if index in sink.contexts:
+                data["context"] = sink.contexts[index]
+            result.entities.append(data)
         result.children.extend(sink.children)
         if self.index_text:
             # Tokenized here, in parallel; the case and generation are set when the row is.
@@ -268,6 +290,26 @@ def _document_entity(sink: Sink, source: Source, task: Task) -> dict[str, Any]:
         contentHash=[source.digests.sha1],  # FtM's convention: SHA-1
     )
     return data
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_SIBLINGS = ("-wal", "-journal")
+
+
+def _siblings(path: bytes | None, head: bytes) -> tuple[tuple[str, bytes], ...]:
+    """A SQLite database's write-ahead log or rollback journal seized next to it.
+
+    Their uncommitted pages are part of what the device held; a reader copies them
+    beside its copy of the database. Only files on the source medium have siblings.
+    """
+    if path is None or not head.startswith(SQLITE_HEADER):
+        return ()
+    found = []
+    for suffix in SQLITE_SIBLINGS:
+        candidate = path + suffix.encode()
+        if os.path.isfile(candidate) and not os.path.islink(candidate):
+            found.append((suffix, candidate))
+    return tuple(found)
 
 
 def _open_evidence(path: bytes) -> int:

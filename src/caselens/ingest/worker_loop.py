@@ -42,6 +42,7 @@ class WorkerConfig:
     case_id: str
     passwords: tuple[str, ...] = ()  # never stored: they reach workers only through here
     default_region: str | None = None  # for phone numbers written nationally
+    timezones: dict[str, str] | None = None  # exhibit id -> IANA zone of its clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         work_root=settings.work_dir,
         analyzer=_analyzer(settings, config.default_region),
         index_text=settings.index_text,
+        region=config.default_region,
+        timezones=config.timezones,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert, select, update
 
 from caselens.actor import Actor
 from caselens.db.schema import exhibits, items
@@ -44,6 +45,7 @@ class Acquisition:
     seized_at: datetime | None = None
     seized_from: str | None = None
     notes: str | None = None
+    timezone: str | None = None  # IANA zone of the exhibit's clock
 
 
 class IngestService(Service):
@@ -59,6 +61,7 @@ class IngestService(Service):
         passwords: Sequence[str] = (),
     ) -> IngestSummary:
         acquisition = acquisition or Acquisition()
+        _check_timezone(acquisition)
         raw_paths = [os.fsencode(p) for p in paths]
         if not raw_paths:
             raise InvalidInput("give at least one file or directory to ingest")
@@ -72,6 +75,7 @@ class IngestService(Service):
                 require_open(case)
                 purpose = purpose_for(actor, case)
                 exhibit = self._exhibit(connection, case, acquisition)
+                timezones = _exhibit_timezones(connection, case.id)
                 self._audit(
                     connection,
                     actor,
@@ -81,6 +85,7 @@ class IngestService(Service):
                     details={
                         "paths": [os.fsdecode(p) for p in raw_paths],
                         "exhibit": acquisition.exhibit,
+                        "timezone": acquisition.timezone,
                         # How many, never which: passwords stay out of every log.
                         "passwords_supplied": len(passwords),
                     },
@@ -89,6 +94,7 @@ class IngestService(Service):
             self._record_refusal(actor, "ingest.start", reference, denied)
             raise
         job = self._job(actor, case, workers, passwords, exhibit, acquisition.exhibit)
+        job = replace(job, timezones=timezones)
         summary = IngestCoordinator(self.runtime, job, progress).run(raw_paths)
         self._finish(actor, "ingest.finish", case, purpose, summary)
         return summary
@@ -131,6 +137,7 @@ class IngestService(Service):
                 if format_name:
                     query = query.where(items.c.format == format_name)
                 selected = connection.execute(query.order_by(items.c.depth, items.c.id)).all()
+                timezones = _exhibit_timezones(connection, case.id)
                 self._audit(
                     connection,
                     actor,
@@ -146,7 +153,7 @@ class IngestService(Service):
         except AccessDenied as denied:
             self._record_refusal(actor, "reprocess.start", reference, denied)
             raise
-        job = self._job(actor, case, workers, passwords)
+        job = replace(self._job(actor, case, workers, passwords), timezones=timezones)
         summary = IngestCoordinator(self.runtime, job, progress).reprocess(selected)
         self._finish(actor, "reprocess.finish", case, purpose, summary)
         return summary
@@ -192,6 +199,18 @@ class IngestService(Service):
             return None
         identifier = exhibit_id(case.id, acquisition.exhibit)
         existing = connection.execute(select(exhibits).where(exhibits.c.id == identifier)).first()
+        if existing is not None and acquisition.timezone:
+            if existing.timezone and existing.timezone != acquisition.timezone:
+                raise InvalidInput(
+                    f"exhibit {acquisition.exhibit} was ingested with time zone "
+                    f"{existing.timezone}; its clock cannot be {acquisition.timezone} as well"
+                )
+            if not existing.timezone:
+                connection.execute(
+                    update(exhibits)
+                    .where(exhibits.c.id == identifier)
+                    .values(timezone=acquisition.timezone)
+                )
         if existing is None:
             connection.execute(
                 insert(exhibits).values(
@@ -203,7 +222,31 @@ class IngestService(Service):
                     seized_at=acquisition.seized_at,
                     seized_from=acquisition.seized_from,
                     notes=acquisition.notes,
+                    timezone=acquisition.timezone,
                     created_at=utcnow(),
                 )
             )
         return identifier
+
+
+def _check_timezone(acquisition: Acquisition) -> None:
+    if acquisition.timezone is None:
+        return
+    if not acquisition.exhibit:
+        raise InvalidInput("--timezone belongs to an exhibit's clock: give --exhibit as well")
+    try:
+        ZoneInfo(acquisition.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"unknown time zone {acquisition.timezone!r}; use an IANA name such as "
+            "Europe/London or America/New_York"
+        ) from None
+
+
+def _exhibit_timezones(connection: Connection, case_id: str) -> tuple[tuple[str, str], ...]:
+    rows = connection.execute(
+        select(exhibits.c.id, exhibits.c.timezone).where(
+            exhibits.c.case_id == case_id, exhibits.c.timezone.is_not(None)
+        )
+    ).all()
+    return tuple((row.id, row.timezone) for row in rows)

@@ -26,6 +26,7 @@ from caselens.ingest.formats.odf import OdfIngestor
 from caselens.ingest.formats.office_crypto import EncryptedOoxmlIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
+from caselens.ingest.formats.phone.database import PhoneDatabaseIngestor
 from caselens.ingest.formats.rtf import RtfIngestor
 from caselens.ingest.formats.structured import JsonIngestor, XmlIngestor
 from caselens.ingest.formats.text import TextIngestor
@@ -50,6 +51,7 @@ INGESTORS: list[type[Ingestor]] = [
     EpubIngestor,
     RtfIngestor,
     *ARCHIVE_INGESTORS,
+    PhoneDatabaseIngestor,
     XmlIngestor,
     JsonIngestor,
     VCardIngestor,

@@ -1,0 +1,1 @@
+"""Phones and chat apps: databases, exports, forensic reports and call detail records."""
