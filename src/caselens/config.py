@@ -52,6 +52,22 @@ class Settings(BaseSettings):
         default=True,
         description="index items for search while ingesting (caselens reindex builds it later)",
     )
+    ocr: bool = Field(
+        default=True,
+        description="read text in images and scanned PDF pages (needs caselens[ocr] and tesseract)",
+    )
+    ocr_languages: list[str] = Field(
+        default_factory=lambda: ["eng"],
+        description="tesseract language packs for OCR, e.g. [\"eng\", \"deu\"]",
+    )
+    transcribe: bool = Field(
+        default=True,
+        description="transcribe recorded speech (needs caselens[transcribe])",
+    )
+    cdr_mappings: list[Path] = Field(
+        default_factory=list,
+        description="YAML column mappings for operators' call detail records (CSV)",
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(

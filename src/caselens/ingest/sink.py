@@ -43,6 +43,9 @@ class Sink:
         self.source_size = source_size
         self.document_schema = "Document"
         self.document_properties: dict[str, list[str]] = {}
+        # Context of the item's own entity (an image's perceptual hash, a recording's
+        # stream details): what FollowTheMoney has no property for.
+        self.document_context: dict[str, Any] = {}
         self.entities: list[EntityProxy] = []
         self.contexts: dict[int, dict[str, Any]] = {}  # position in entities -> context
         self.pages: dict[int, str] = {}

@@ -35,6 +35,10 @@ class Source:
     # Files seized next to this one that belong to it, by suffix: a SQLite database's
     # "-wal" and "-journal" (their paths on the source medium, read only).
     siblings: tuple[tuple[str, bytes], ...] = ()
+    # Column mappings (YAML files) for operators' call detail records, from the settings.
+    cdr_mappings: tuple[Path, ...] = ()
+    # Tesseract languages for text in images and scanned pages (e.g. ("eng", "deu")).
+    ocr_languages: tuple[str, ...] = ("eng",)
 
     @property
     def extension(self) -> str:

@@ -61,6 +61,8 @@ class ItemProcessor:
         index_text: bool = True,
         region: str | None = None,
         timezones: dict[str, str] | None = None,
+        cdr_mappings: tuple[Path, ...] = (),
+        ocr_languages: tuple[str, ...] = ("eng",),
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
@@ -73,6 +75,8 @@ class ItemProcessor:
         self.index_text = index_text
         self.region = region
         self.timezones = timezones or {}  # exhibit id -> IANA zone of its clock
+        self.cdr_mappings = cdr_mappings
+        self.ocr_languages = ocr_languages
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -124,6 +128,8 @@ class ItemProcessor:
             region=self.region,
             timezone=self.timezones.get(task.base.get("exhibit_id") or ""),
             siblings=_siblings(task.source_path, stored.head),
+            cdr_mappings=self.cdr_mappings,
+            ocr_languages=self.ocr_languages,
         )
         result.mime_type = source.mime_type
         self._run_ingestors(task, source, result)
@@ -191,6 +197,8 @@ class ItemProcessor:
         result.page_count = sink.page_count
         result.pages = sink.pages
         result.entities = [_document_entity(sink, source, task)]
+        if sink.document_context:
+            result.entities[0]["context"] = sink.document_context
         for index, entity in enumerate(sink.entities):
             data = entity.to_dict()
             if index in sink.contexts:

@@ -108,6 +108,8 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         index_text=settings.index_text,
         region=config.default_region,
         timezones=config.timezones,
+        cdr_mappings=tuple(settings.cdr_mappings),
+        ocr_languages=tuple(settings.ocr_languages),
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 
