@@ -120,7 +120,10 @@ class Comms:
         entity = self.sink.make_entity("UserAccount", "device-owner", self.source.item_id)
         if identifier:
             normalized = normalize_phone(identifier, self.source.region)
-            entity.add("phone" if normalized else "username", normalized or identifier)
+            if normalized:
+                entity.add("phone", normalized, cleaned=True)
+            else:
+                entity.add("username", identifier)
         if name:
             entity.add("name", name)
         self.sink.emit(entity)
@@ -141,7 +144,9 @@ class Comms:
         entity = self.sink.make_entity("UserAccount", service, identifier)
         entity.add("username", identifier)
         entity.add("service", service)
-        entity.add("phone", phone, quiet=True)
+        # Normalized here already: FollowTheMoney's own cleaning would drop numbers that are
+        # possible but not assigned (fictional ranges, new ones its metadata lacks).
+        entity.add("phone", phone, cleaned=True)
         entity.add("email", email, quiet=True)
         entity.add("name", name)
         self.sink.emit(entity)
@@ -165,7 +170,9 @@ class Comms:
         person = self.sink.make_entity("Person", self.service, "contact", self.source.item_id, key)
         person.add("name", name or None)
         for raw in phones:
-            person.add("phone", normalize_phone(raw, self.source.region) or raw, quiet=True)
+            normalized = normalize_phone(raw, self.source.region)
+            if normalized:
+                person.add("phone", normalized, cleaned=True)
             party = self.phone(raw)
             if party is not None:
                 self._link_owner(party, person)
@@ -244,7 +251,7 @@ class Comms:
                 continue
             # Call's parties are legal entities: the account's number goes alongside.
             if party.label.startswith("+"):
-                call.add(f"{prop}Number", party.label)
+                call.add(f"{prop}Number", party.label, cleaned=True)
         if moment is not None:
             call.add("date", moment.iso)
         if duration is not None and duration >= 0:
