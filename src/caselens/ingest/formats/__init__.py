@@ -9,6 +9,7 @@ from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
 from caselens.ingest.formats.calendar import CalendarIngestor
 from caselens.ingest.formats.contacts import VCardIngestor
 from caselens.ingest.formats.epub import EpubIngestor
+from caselens.ingest.formats.image import ImageIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
 from caselens.ingest.formats.legacy_office import (
     ExcelIngestor,
@@ -52,6 +53,7 @@ INGESTORS: list[type[Ingestor]] = [
     RtfIngestor,
     *ARCHIVE_INGESTORS,
     PhoneDatabaseIngestor,
+    ImageIngestor,
     XmlIngestor,
     JsonIngestor,
     VCardIngestor,
