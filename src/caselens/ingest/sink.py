@@ -48,7 +48,10 @@ class Sink:
         self.document_context: dict[str, Any] = {}
         self.entities: list[EntityProxy] = []
         self.contexts: dict[int, dict[str, Any]] = {}  # position in entities -> context
-        self.pages: dict[int, str] = {}
+        # Text per page in pieces: joined when read, since appending to one growing
+        # string copies it every time (quadratic for a chat of 100,000 lines).
+        self._page_parts: dict[int, list[str]] = {}
+        self._pages: dict[int, str] | None = None
         self.children: list[ChildRecord] = []
         self.warnings: list[str] = []
         self.decrypted = False  # opened with a password from the supplied list
@@ -106,7 +109,15 @@ class Sink:
             self._truncated = True
             self.warn(f"text cut at {self.max_text_chars} characters (limit max_text_chars)")
         self._text_chars += len(text)
-        self.pages[page] = self.pages.get(page, "") + text
+        self._page_parts.setdefault(page, []).append(text)
+        self._pages = None
+
+    @property
+    def pages(self) -> dict[int, str]:
+        """Text per page (page 1 for unpaged text)."""
+        if self._pages is None:
+            self._pages = {page: "".join(parts) for page, parts in self._page_parts.items()}
+        return self._pages
 
     def add_child(self, path: bytes, data: bytes | Readable, **metadata: Any) -> Digests:
         """Store a file found inside the item; it goes through the pipeline as a child item.

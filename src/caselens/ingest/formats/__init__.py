@@ -9,8 +9,8 @@ from caselens.ingest.formats.archives import ARCHIVE_INGESTORS
 from caselens.ingest.formats.calendar import CalendarIngestor
 from caselens.ingest.formats.contacts import VCardIngestor
 from caselens.ingest.formats.epub import EpubIngestor
-from caselens.ingest.formats.image import ImageIngestor
 from caselens.ingest.formats.fallback import FallbackIngestor
+from caselens.ingest.formats.image import ImageIngestor
 from caselens.ingest.formats.legacy_office import (
     ExcelIngestor,
     PowerPointIngestor,
@@ -27,7 +27,11 @@ from caselens.ingest.formats.odf import OdfIngestor
 from caselens.ingest.formats.office_crypto import EncryptedOoxmlIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
 from caselens.ingest.formats.pdf import PdfIngestor
+from caselens.ingest.formats.phone.cdr import CdrIngestor
 from caselens.ingest.formats.phone.database import PhoneDatabaseIngestor
+from caselens.ingest.formats.phone.telegram_export import TelegramExportIngestor
+from caselens.ingest.formats.phone.ufed import UfedReportIngestor
+from caselens.ingest.formats.phone.whatsapp_export import WhatsAppExportIngestor
 from caselens.ingest.formats.rtf import RtfIngestor
 from caselens.ingest.formats.structured import JsonIngestor, XmlIngestor
 from caselens.ingest.formats.text import TextIngestor
@@ -53,6 +57,10 @@ INGESTORS: list[type[Ingestor]] = [
     RtfIngestor,
     *ARCHIVE_INGESTORS,
     PhoneDatabaseIngestor,
+    UfedReportIngestor,
+    TelegramExportIngestor,
+    WhatsAppExportIngestor,
+    CdrIngestor,
     ImageIngestor,
     XmlIngestor,
     JsonIngestor,

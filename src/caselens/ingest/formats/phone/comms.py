@@ -66,6 +66,7 @@ class Comms:
         self.source = source
         self.service = service  # "sms", "whatsapp", "telegram", "phone" ...
         self._accounts: dict[tuple[str, str], Party] = {}
+        self._names: dict[tuple[str, str], set[str]] = {}
         self._owner: Party | None = None
         self.messages = 0
         self.calls = 0
@@ -139,8 +140,10 @@ class Comms:
     ) -> Party:
         key = (service, identifier)
         known = self._accounts.get(key)
-        if known is not None and not name:
-            return known
+        if known is not None and (not name or name in self._names.get(key, ())):
+            return known  # emitted already; only a name not seen yet adds a fragment
+        if name:
+            self._names.setdefault(key, set()).add(name)
         entity = self.sink.make_entity("UserAccount", service, identifier)
         entity.add("username", identifier)
         entity.add("service", service)
