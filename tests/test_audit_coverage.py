@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import func, select
 
 from caselens.db.schema import log_records
@@ -29,12 +30,14 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     (evidence / "note.txt").write_text("meet at the harbour at 9")
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(evidence / "photo.png")
     export_dir = tmp_path / "out"
     export_dir.mkdir()
     item_id: dict[str, str] = {}
 
     def show() -> Any:
-        item_id["id"] = app.items.list(ADMIN, "C1")[0]["id"]
+        listed = {row["name"]: row["id"] for row in app.items.list(ADMIN, "C1")}
+        item_id["id"], item_id["photo"] = listed["note.txt"], listed["photo.png"]
         return app.items.show(ADMIN, "C1", item_id["id"])
 
     calls: dict[str, Callable[[], Any]] = {
@@ -58,6 +61,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "items.status": lambda: app.items.status(ADMIN, "C1"),
         "items.list": lambda: app.items.list(ADMIN, "C1"),
         "items.show": show,
+        "items.thumbnail": lambda: app.items.thumbnail(ADMIN, "C1", item_id["photo"]),
         "items.export": lambda: app.items.export(ADMIN, "C1", item_id["id"], export_dir),
         "verify.verify": lambda: app.verify.verify(ADMIN, "C1"),
         "audit.case_log": lambda: app.audit.case_log(ADMIN, "C1"),

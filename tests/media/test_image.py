@@ -627,3 +627,26 @@ def test_heic_without_the_extra_is_unsupported(
     sink = Sink(CASE_ID, source.item_id, source.limits, lambda stream: digest_bytes(b""), 0)
     with pytest.raises(UnsupportedVersion, match="'heif' extra"):
         ImageIngestor().ingest(source, sink)
+
+
+def test_a_thumbnail_is_made_once_from_the_verified_blob(tmp_path: Path) -> None:
+    from caselens.errors import InvalidInput
+    from tests.conftest import ADMIN, new_installation
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    Image.new("RGB", (800, 400), (10, 120, 200)).save(evidence / "photo.jpg")
+    (evidence / "note.txt").write_text("not a picture")
+    app = new_installation(tmp_path / "home", None)
+    try:
+        app.ingest.ingest(ADMIN, "C", [str(evidence)])
+        listed = {row["name"]: row for row in app.items.list(ADMIN, "C")}
+        preview = app.items.thumbnail(ADMIN, "C", listed["photo.jpg"]["id"], 128)
+        with Image.open(io.BytesIO(preview)) as shown:
+            assert shown.format == "JPEG" and shown.size == (128, 64)
+        cached = list((tmp_path / "home" / "thumbnails").rglob("*-128.jpg"))
+        assert [path.read_bytes() for path in cached] == [preview]
+        with pytest.raises(InvalidInput, match="not a picture"):
+            app.items.thumbnail(ADMIN, "C", listed["note.txt"]["id"])
+    finally:
+        app.close()

@@ -269,6 +269,23 @@ def export_item(
     render.console.print(f"exported {digests.size} bytes, sha256 {digests.sha256} (checked)")
 
 
+def thumbnail(
+    ctx: typer.Context,
+    reference: str,
+    item: Annotated[str, typer.Argument(help="Item id or a unique SHA-256 prefix.")],
+    destination: Annotated[Path, typer.Argument(help="JPEG file to create.")],
+    size: Annotated[int, typer.Option(help="Longest side in pixels.")] = 256,
+) -> None:
+    """Write a small JPEG preview of a picture (upright, without its metadata)."""
+    current = state(ctx)
+    if destination.exists():
+        raise InvalidInput(f"{destination} exists; caselens never overwrites a file")
+    preview = current.app.items.thumbnail(current.actor, reference, item, size)
+    with destination.open("xb") as handle:
+        handle.write(preview)
+    render.console.print(f"thumbnail of {len(preview)} bytes written to {destination}")
+
+
 def verify(ctx: typer.Context, reference: str, json_output: JsonOption = False) -> None:
     """Re-hash every blob and check every log chain; exit 0 only when all is intact."""
     current = state(ctx)

@@ -14,6 +14,7 @@ from caselens.actor import Actor
 from caselens.custody import chain
 from caselens.db.schema import entities, exhibits, item_texts, items, log_records
 from caselens.errors import IntegrityError, InvalidInput, NotFound
+from caselens.media.thumbnails import ThumbnailError, make_thumbnail
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
 from caselens.store.hashing import CHUNK_SIZE, Digests, MultiHasher
@@ -267,6 +268,51 @@ class ItemService(Service):
             return digests
 
         return self._in_case(actor, "item.export", reference, body)
+
+    def thumbnail(self, actor: Actor, reference: str, item_ref: str, max_side: int = 256) -> bytes:
+        """A small JPEG of a picture item (upright, no metadata), cached in the data home.
+
+        Previews are derived data: made from the verified blob on first use, kept under
+        ``thumbnails/`` by content hash and size, and never part of the evidence store.
+        """
+
+        def body(connection: Connection, case: Row[Any]) -> bytes:
+            require_member(connection, actor, case)
+            purpose = purpose_for(actor, case)
+            row = resolve_item(connection, case.id, item_ref)
+            if not row.sha256 or not (row.mime_type or "").startswith("image/"):
+                raise InvalidInput(f"item {row.id} is not a picture ({row.mime_type})")
+            preview = self._cached_thumbnail(row.sha256, max_side)
+            self._audit(
+                connection,
+                actor,
+                "item.thumbnail",
+                case=case,
+                purpose=purpose,
+                target=row.id,
+                details={"max_side": max_side},
+            )
+            return preview
+
+        return self._in_case(actor, "item.thumbnail", reference, body)
+
+    def _cached_thumbnail(self, sha256: str, max_side: int) -> bytes:
+        if not 16 <= max_side <= 2048:
+            raise InvalidInput("thumbnail size must be between 16 and 2048 pixels")
+        folder = self.runtime.settings.resolved_home / "thumbnails" / sha256[:2]
+        cached = folder / f"{sha256}-{max_side}.jpg"
+        if cached.is_file():
+            return cached.read_bytes()
+        with self.runtime.blobs.open_verified(sha256) as handle:
+            try:
+                preview = make_thumbnail(handle.read(), max_side)
+            except ThumbnailError as err:
+                raise InvalidInput(f"no thumbnail: {err}") from err
+        folder.mkdir(parents=True, exist_ok=True)
+        temp = folder / f".{cached.name}.{os.getpid()}"
+        temp.write_bytes(preview)
+        temp.replace(cached)  # atomic: a reader sees the whole preview or none
+        return preview
 
     def _copy_checked(self, row: Row[Any], target: Path) -> Digests:
         source = self.runtime.blobs.path_for(row.sha256)
