@@ -18,8 +18,9 @@ pytestmark = [needs_corpus, sqlite_only, pytest.mark.corpus]
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Corpus scale: names (spaCy, ~50,000 characters/s) would take most of the CI budget;
-    # the name extractor is tested on its own and through ingest on small evidence.
-    return settings.model_copy(update={"names": False})
+    # the name extractor is tested on its own and through ingest on small evidence. OCR
+    # (tesseract, seconds a page) likewise: tests/media/test_ocr.py reads corpus scans.
+    return settings.model_copy(update={"names": False, "ocr": False})
 
 
 def _entries(root: Path) -> set[bytes]:

@@ -107,8 +107,9 @@ OPENS_WITHOUT_USER_PASSWORD = {"protectedFile.xlsx"}
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # Corpus scale: names (spaCy, ~50,000 characters/s) would take most of the CI budget;
-    # the name extractor is tested on its own and through ingest on small evidence.
-    return settings.model_copy(update={"names": False})
+    # the name extractor is tested on its own and through ingest on small evidence. OCR
+    # (tesseract, seconds a page) likewise: tests/media/test_ocr.py reads corpus scans.
+    return settings.model_copy(update={"names": False, "ocr": False})
 
 
 def _index() -> dict[str, dict[str, str]]:

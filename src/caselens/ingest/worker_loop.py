@@ -109,7 +109,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         region=config.default_region,
         timezones=config.timezones,
         cdr_mappings=tuple(settings.cdr_mappings),
-        ocr_languages=tuple(settings.ocr_languages),
+        ocr_languages=tuple(settings.ocr_languages) if settings.ocr else (),  # () = off
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 

@@ -29,6 +29,7 @@ from caselens.ingest.formats.pdf_metadata import (
 from caselens.ingest.registry import Ingestor
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
+from caselens.ocr import ScannedPages
 
 PDF_MIME_TYPES = frozenset({"application/pdf", "application/x-pdf", "application/acrobat"})
 # PDFium accepts a header anywhere in the first 1024 bytes, as Acrobat does.
@@ -75,8 +76,9 @@ class PdfIngestor(Ingestor):
             _read_metadata(document, source, sink)
             # Pages before embedded files: a limit reached on the files keeps the text.
             if page_count > 0:
+                scanned = ScannedPages(source.ocr_languages, source.limits.item_timeout, page_count)
                 with _form_environment(document) as form:
-                    _read_pages(document, page_count, form, sink)
+                    _read_pages(document, page_count, form, sink, scanned)
             _read_embedded_files(document, sink)
             if page_count < 1:
                 raise BrokenFile("PDF has no readable pages")
@@ -192,8 +194,11 @@ def _utf16_value(getter: Any, *arguments: Any) -> str:
     return clean_value(ctypes.string_at(buffer, size - 2).decode("utf-16-le", "replace"))
 
 
-def _read_pages(document: Any, page_count: int, form: Any, sink: Sink) -> None:
-    """Text of every page with its form field values, and files attached to annotations."""
+def _read_pages(
+    document: Any, page_count: int, form: Any, sink: Sink, scanned: ScannedPages
+) -> None:
+    """Text of every page with its form field values, and files attached to annotations;
+    pages without a text layer that show an image are read by OCR."""
     without_text = 0
     unloadable: list[int] = []
     unreadable: list[int] = []
@@ -215,6 +220,7 @@ def _read_pages(document: Any, page_count: int, form: Any, sink: Sink) -> None:
                     sink.add_text(text, page=number)
                 elif number not in unreadable:
                     without_text += 1
+                    sink.add_text(scanned.read(page, number), page=number)
         finally:
             pdfium.FPDF_ClosePage(page)
     # One warning for each kind of problem, however many pages have it.
@@ -229,6 +235,11 @@ def _read_pages(document: Any, page_count: int, form: Any, sink: Sink) -> None:
         )
     if without_text:
         sink.warn(f"{without_text} of {page_count} pages have no text layer")
+    ocr_warnings, ocr_record = scanned.report()
+    for warning in ocr_warnings:
+        sink.warn(warning)
+    if ocr_record:
+        sink.document_context["ocr"] = ocr_record
 
 
 def _pages(numbers: list[int]) -> str:
