@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,8 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     evidence.mkdir()
     (evidence / "note.txt").write_text("meet at the harbour at 9")
     Image.new("RGB", (40, 30), (200, 10, 10)).save(evidence / "photo.png")
+    hash_list = tmp_path / "alerts.txt"
+    hash_list.write_text(hashlib.md5(b"meet at the harbour at 9").hexdigest() + "\n")
     export_dir = tmp_path / "out"
     export_dir.mkdir()
     item_id: dict[str, str] = {}
@@ -66,6 +69,10 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "verify.verify": lambda: app.verify.verify(ADMIN, "C1"),
         "audit.case_log": lambda: app.audit.case_log(ADMIN, "C1"),
         "audit.installation_log": lambda: app.audit.installation_log(ADMIN),
+        "hashsets.import_set": lambda: app.hashsets.import_set(ADMIN, "alerts", "alert", hash_list),
+        "hashsets.list_sets": lambda: app.hashsets.list_sets(ADMIN),
+        "hashsets.match": lambda: app.hashsets.match(ADMIN, "C1"),
+        "hashsets.near_duplicates": lambda: app.hashsets.near_duplicates(ADMIN, "C1"),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -81,6 +88,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "search",
             "verify",
             "audit",
+            "hashsets",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

@@ -194,6 +194,12 @@ def items(
     path: Annotated[str | None, typer.Option(help="Part of the path")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100000)] = 100,
     offset: Annotated[int, typer.Option(min=0)] = 0,
+    hide_known_good: Annotated[
+        bool,
+        typer.Option(
+            "--hide-known-good", help="Leave out items on a known-good hash list (OS files)."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """List a case's items, filtered."""
@@ -207,6 +213,7 @@ def items(
         path_contains=path,
         limit=limit,
         offset=offset,
+        hide_known_good=hide_known_good,
     )
     if json_output:
         render.print_json(rows)
@@ -249,6 +256,15 @@ def show(
             "children",
             ["id", "path", "type", "state"],
             [(c["id"], c["path"], c["mime_type"], c["state"]) for c in detail.children],
+        )
+    if detail.hash_matches:
+        render.table(
+            "hash lists",
+            ["set", "kind", "hash", "distance", "label"],
+            [
+                (m["set"], m["kind"], m["algorithm"], m["distance"], m["label"])
+                for m in detail.hash_matches
+            ],
         )
     render.table(
         "custody",

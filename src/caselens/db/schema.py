@@ -11,7 +11,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -262,4 +264,91 @@ chain_heads = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("key_id", String(64)),
     Column("signature", String(128)),
+)
+
+# Transcripts of recorded statements: machine output of one model version, per item and
+# generation (a reprocessed item gets a new one), with a review state a person sets.
+transcripts = Table(
+    "transcripts",
+    metadata,
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("model_version", Text, nullable=False),
+    Column("language", String(16)),
+    Column("language_probability", Float),
+    Column("duration", Float),  # seconds of the recording
+    Column("complete", Boolean, nullable=False, default=True),  # False: cut at the time limit
+    # machine | reviewed | corrected | rejected
+    Column("review_state", String(16), nullable=False, default="machine"),
+    Column("reviewed_by", String(128)),
+    Column("reviewed_at", UTCDateTime),
+    Column("review_note", Text),
+)
+
+# One row per segment; the item's text page ``number`` holds the same words.
+transcript_segments = Table(
+    "transcript_segments",
+    metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("start", Float, nullable=False),  # seconds from the start of the recording
+    Column("end", Float, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("confidence", Float),  # 0..1
+    ForeignKeyConstraint(
+        ["item_id", "generation"], ["transcripts.item_id", "transcripts.generation"]
+    ),
+)
+
+# Hash lists, imported once for the whole installation and used by every case: known-good
+# lists (operating-system and application files, to hide) and alert lists (material to
+# flag). ``problems`` keeps the first bad lines of the list file: [[line, reason], ...].
+hash_sets = Table(
+    "hash_sets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # known-good | alert
+    Column("format", String(16), nullable=False),  # the parser that read the list
+    Column("source_name", Text, nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("pdq_threshold", Integer),  # largest PDQ distance in bits that still matches
+    Column("entries", BigInteger, nullable=False),  # distinct hashes stored
+    Column("lines", BigInteger, nullable=False),
+    Column("bad_lines", BigInteger, nullable=False),
+    Column("counts", JSON, nullable=False),  # hashes read per algorithm
+    Column("problems", JSON, nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    Column("imported_by", String(128), nullable=False),
+)
+
+# One hash of a list. The key starts with (algorithm, value), the lookup of matching, and
+# ends with the set, so a hash listed twice in one list is stored once.
+hash_set_entries = Table(
+    "hash_set_entries",
+    metadata,
+    Column("algorithm", String(8), primary_key=True),  # md5 | sha1 | sha256 | pdq
+    Column("value", String(64), primary_key=True),  # lower-case hex
+    Column("set_id", Integer, ForeignKey("hash_sets.id"), primary_key=True),
+    Column("quality", Integer),  # PDQ quality 0-100, when the list gives it
+    Column("label", Text),  # file name (NSRL, sha256sum) or the list's own label
+    # On SQLite the key is the table itself (no second B-tree): imports run twice as fast.
+    sqlite_with_rowid=False,
+)
+
+# Items of a case that a list matched: ``value`` is the list's hash, ``item_value`` the
+# item's (they differ for PDQ, ``distance`` bits apart; exact hashes have no distance).
+hash_matches = Table(
+    "hash_matches",
+    metadata,
+    Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("item_id", String(32), ForeignKey("items.id"), primary_key=True),
+    Column("set_id", Integer, ForeignKey("hash_sets.id"), primary_key=True),
+    Column("algorithm", String(8), primary_key=True),
+    Column("value", String(64), nullable=False),
+    Column("item_value", String(64), nullable=False),
+    Column("distance", Integer),
+    Column("matched_at", UTCDateTime, nullable=False),
 )

@@ -6,6 +6,7 @@ from caselens.config import Settings
 from caselens.runtime import Runtime
 from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
+from caselens.services.hashsets import HashSetService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
 from caselens.services.mail import MailService
@@ -30,6 +31,7 @@ class Caselens:
         self.names = NameService(self.runtime)
         self.verify = VerifyService(self.runtime)
         self.audit = AuditService(self.runtime)
+        self.hashsets = HashSetService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

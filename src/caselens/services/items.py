@@ -14,6 +14,7 @@ from caselens.actor import Actor
 from caselens.custody import chain
 from caselens.db.schema import entities, exhibits, item_texts, items, log_records
 from caselens.errors import IntegrityError, InvalidInput, NotFound
+from caselens.hashsets.queries import item_hash_matches, known_good_items
 from caselens.media.thumbnails import ThumbnailError, make_thumbnail
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
@@ -45,6 +46,7 @@ class ItemDetail:
     children: list[dict[str, Any]]
     entities: list[dict[str, Any]]
     custody: list[dict[str, Any]] = field(default_factory=list)
+    hash_matches: list[dict[str, Any]] = field(default_factory=list)  # hash lists that list it
 
 
 LIST_COLUMNS = (
@@ -137,6 +139,7 @@ class ItemService(Service):
         path_contains: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        hide_known_good: bool = False,
     ) -> list[dict[str, Any]]:
         def body(connection: Connection, case: Row[Any]) -> list[dict[str, Any]]:
             require_member(connection, actor, case)
@@ -150,9 +153,16 @@ class ItemService(Service):
                 query = query.where(items.c.format == format_name)
             if path_contains:
                 query = query.where(items.c.path.contains(path_contains, autoescape=True))
+            if hide_known_good:  # operating-system and application files on a known-good list
+                query = query.where(items.c.id.not_in(known_good_items(case.id)))
             query = query.order_by(items.c.path, items.c.id).limit(limit).offset(offset)
             rows = [dict(row._mapping) for row in connection.execute(query)]
-            filters = {"state": state, "mime_type": mime_type, "format": format_name}
+            filters = {
+                "state": state,
+                "mime_type": mime_type,
+                "format": format_name,
+                "hide_known_good": hide_known_good,
+            }
             self._audit(
                 connection,
                 actor,
@@ -197,7 +207,12 @@ class ItemService(Service):
                 )
             ]
             entity_rows = [
-                {"id": e.entity_id, "schema": e.schema, "properties": e.properties}
+                {
+                    "id": e.entity_id,
+                    "schema": e.schema,
+                    "properties": e.properties,
+                    "context": e.context,
+                }
                 for e in connection.execute(
                     select(entities).where(
                         entities.c.item_id == row.id, entities.c.superseded.is_(False)
@@ -231,7 +246,8 @@ class ItemService(Service):
             )
             chain.append(connection, self.runtime.signer, chain.custody_chain(case.id), [entry])
             self._audit(connection, actor, "item.show", case=case, purpose=purpose, target=row.id)
-            return ItemDetail(item, exhibit, pages, children, entity_rows, custody)
+            matches = item_hash_matches(connection, case.id, row.id)
+            return ItemDetail(item, exhibit, pages, children, entity_rows, custody, matches)
 
         return self._in_case(actor, "item.show", reference, body)
 
