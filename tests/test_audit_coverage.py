@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from caselens.db.schema import log_records
+from caselens.db.schema import items, log_records, transcript_segments, transcripts
 from caselens.services import Caselens
+from caselens.transcribe.rows import transcript_rows
 from tests.conftest import ADMIN
 
 
@@ -25,6 +26,20 @@ def _audit_count(app: Caselens) -> int:
                 .where(log_records.c.chain.like("audit:%"))
             ).scalar_one()
         )
+
+
+def _pretend_transcribed(app: Caselens, item_id: str) -> None:
+    """A transcript row for a text item: the services, not Whisper, are under test here."""
+    segment = {"number": 1, "start": 0.0, "end": 1.0, "text": "x"}
+    context = {"transcript": {"model": "test", "segments": [segment]}}
+    with app.runtime.transaction() as connection:
+        generation = connection.execute(
+            select(items.c.generation).where(items.c.id == item_id)
+        ).scalar_one()
+        found = transcript_rows(item_id, generation, context)
+        assert found is not None
+        connection.execute(insert(transcripts), [found[0]])
+        connection.execute(insert(transcript_segments), found[1])
 
 
 def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Path) -> None:
@@ -41,6 +56,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     def show() -> Any:
         listed = {row["name"]: row["id"] for row in app.items.list(ADMIN, "C1")}
         item_id["id"], item_id["photo"] = listed["note.txt"], listed["photo.png"]
+        _pretend_transcribed(app, item_id["id"])
         return app.items.show(ADMIN, "C1", item_id["id"])
 
     calls: dict[str, Callable[[], Any]] = {
@@ -73,6 +89,10 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "hashsets.list_sets": lambda: app.hashsets.list_sets(ADMIN),
         "hashsets.match": lambda: app.hashsets.match(ADMIN, "C1"),
         "hashsets.near_duplicates": lambda: app.hashsets.near_duplicates(ADMIN, "C1"),
+        "transcripts.show": lambda: app.transcripts.show(ADMIN, "C1", item_id["id"]),
+        "transcripts.review": lambda: app.transcripts.review(
+            ADMIN, "C1", item_id["id"], "reviewed", "checked against the recording"
+        ),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -89,6 +109,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "verify",
             "audit",
             "hashsets",
+            "transcripts",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=default_workers, ge=1, le=256)
     item_timeout: float = Field(default=120.0, gt=0, description="seconds one parser may run")
     item_memory_mb: int = Field(
-        default=2048, ge=64, description="address-space limit of a parser process, MiB"
+        default=4096, ge=64, description="address-space limit of a parser process, MiB"
     )
     batch_size: int = Field(default=2000, ge=1, description="items per database transaction")
     batch_seconds: float = Field(default=5.0, gt=0, description="longest wait before a commit")
@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     ocr_languages: list[str] = Field(
         default_factory=lambda: ["eng"],
-        description="tesseract language packs for OCR, e.g. [\"eng\", \"deu\"]",
+        description='tesseract language packs for OCR, e.g. ["eng", "deu"]',
     )
     transcribe: bool = Field(
         default=True,

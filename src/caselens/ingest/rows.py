@@ -16,6 +16,7 @@ from caselens.identity import display_path, item_id
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.writer import Batch
 from caselens.store.hashing import Digests
+from caselens.transcribe.rows import transcript_rows
 
 DEFAULT_MAX_DEPTH = 16
 
@@ -76,6 +77,11 @@ def record_result(
                 "superseded": False,
             }
         )
+    if result.entities and result.entities[0].get("context"):
+        found = transcript_rows(row["id"], row["generation"], result.entities[0]["context"])
+        if found is not None:
+            batch.transcripts.append(found[0])
+            batch.transcript_segments.extend(found[1])
     for entity in result.entities:
         batch.entities.append(
             {

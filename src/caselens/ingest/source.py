@@ -39,6 +39,7 @@ class Source:
     cdr_mappings: tuple[Path, ...] = ()
     # Tesseract languages for text in images and scanned pages (e.g. ("eng", "deu")).
     ocr_languages: tuple[str, ...] = ("eng",)
+    transcribe: bool = True  # speech in recordings to text (needs caselens[transcribe])
 
     @property
     def extension(self) -> str:

@@ -63,6 +63,7 @@ class ItemProcessor:
         timezones: dict[str, str] | None = None,
         cdr_mappings: tuple[Path, ...] = (),
         ocr_languages: tuple[str, ...] = ("eng",),
+        transcribe: bool = True,
     ) -> None:
         self.blobs = blobs
         self.case_id = case_id
@@ -77,6 +78,7 @@ class ItemProcessor:
         self.timezones = timezones or {}  # exhibit id -> IANA zone of its clock
         self.cdr_mappings = cdr_mappings
         self.ocr_languages = ocr_languages
+        self.transcribe = transcribe
 
     def process(self, task: Task) -> ItemResult:
         started = time.perf_counter()
@@ -130,6 +132,7 @@ class ItemProcessor:
             siblings=_siblings(task.source_path, stored.head),
             cdr_mappings=self.cdr_mappings,
             ocr_languages=self.ocr_languages,
+            transcribe=self.transcribe,
         )
         result.mime_type = source.mime_type
         self._run_ingestors(task, source, result)

@@ -110,6 +110,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
         timezones=config.timezones,
         cdr_mappings=tuple(settings.cdr_mappings),
         ocr_languages=tuple(settings.ocr_languages) if settings.ocr else (),  # () = off
+        transcribe=settings.transcribe,
     )
     _WorkerLoop(runtime, processor, config.case_id, connection, shared).run()
 

@@ -15,7 +15,15 @@ from sqlalchemy import Connection, select, update
 
 from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
-from caselens.db.schema import blobs, entities, item_texts, items, mentions
+from caselens.db.schema import (
+    blobs,
+    entities,
+    item_texts,
+    items,
+    mentions,
+    transcript_segments,
+    transcripts,
+)
 from caselens.runtime import Runtime
 from caselens.search.document import SearchDocument
 from caselens.search.engines import index_for
@@ -49,6 +57,8 @@ class Batch:
     texts: list[dict[str, Any]] = field(default_factory=list)
     entities: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
+    transcripts: list[dict[str, Any]] = field(default_factory=list)
+    transcript_segments: list[dict[str, Any]] = field(default_factory=list)
     search: list[SearchDocument] = field(default_factory=list)
     custody: list[chain.LogEntry] = field(default_factory=list)
 
@@ -95,6 +105,15 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
         prepare_insert(dialect, item_texts, batch.texts),
         prepare_insert(dialect, entities, batch.entities),
         prepare_insert(dialect, mentions, batch.mentions),
+        # Keyed by item and generation: a recording processed again gets new rows, and
+        # a batch re-run after a crash finds its own rows there already.
+        prepare_insert(dialect, transcripts, batch.transcripts, conflict=["item_id", "generation"]),
+        prepare_insert(
+            dialect,
+            transcript_segments,
+            batch.transcript_segments,
+            conflict=["item_id", "generation", "number"],
+        ),
     ]
     runtime.blobs.sync()
     with runtime.transaction() as connection:

@@ -23,6 +23,7 @@ from caselens.ingest.formats.mail import (
     MsgIngestor,
     PstIngestor,
 )
+from caselens.ingest.formats.media import MediaIngestor
 from caselens.ingest.formats.odf import OdfIngestor
 from caselens.ingest.formats.office_crypto import EncryptedOoxmlIngestor
 from caselens.ingest.formats.ooxml import OoxmlIngestor
@@ -57,6 +58,7 @@ INGESTORS: list[type[Ingestor]] = [
     RtfIngestor,
     *ARCHIVE_INGESTORS,
     PhoneDatabaseIngestor,
+    MediaIngestor,
     UfedReportIngestor,
     TelegramExportIngestor,
     WhatsAppExportIngestor,

@@ -67,6 +67,7 @@ class Comms:
         self.service = service  # "sms", "whatsapp", "telegram", "phone" ...
         self._accounts: dict[tuple[str, str], Party] = {}
         self._names: dict[tuple[str, str], set[str]] = {}
+        self._raw_phones: dict[str, Party] = {}  # as written in the source -> its account
         self._owner: Party | None = None
         self.messages = 0
         self.calls = 0
@@ -79,10 +80,17 @@ class Comms:
         if raw is None or not str(raw).strip():
             return None
         text = str(raw).strip()
+        known = self._raw_phones.get(text)
+        if known is not None and not name:
+            return known  # parsing a number costs more than the rest of a message
         normalized = normalize_phone(text, self.source.region)
         if normalized is None:
-            return self.account(text, name=name, service=self.service)
-        return self._account("phone", normalized, name=name, phone=normalized)
+            party = self.account(text, name=name, service=self.service)
+        else:
+            party = self._account("phone", normalized, name=name, phone=normalized)
+        if party is not None:
+            self._raw_phones[text] = party
+        return party
 
     def account(
         self,
@@ -209,6 +217,7 @@ class Comms:
         thread: str | None = None,
         direction: str | None = None,
         attachments: Iterable[str] = (),
+        subject: str | None = None,
         **flags: Any,
     ) -> EntityProxy:
         """One message; ``flags`` are read / deleted / status values the source has."""
@@ -222,6 +231,7 @@ class Comms:
             message.add("date", moment.iso)
         message.add("bodyText", body or None)
         message.add("threadTopic", thread or None)
+        message.add("subject", subject or None)
         message.add("recordId", record)
         message.add("parent", self.sink.document_id)
         names = list(attachments)
