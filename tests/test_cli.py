@@ -10,6 +10,7 @@ import pytest
 
 from caselens.cli import render
 from caselens.cli.app import main
+from caselens.transcribe import transcription_available
 from tests.evidence_tree import build_tree
 
 OS_USER = "investigator-os"
@@ -61,7 +62,7 @@ def test_full_session(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-d
     )
     assert code == 0
     summary = json.loads(out)
-    assert summary["states"] == {"ingested": 7, "unsupported": 1, "skipped": 4}
+    assert summary["states"] == {"ingested": 8, "skipped": 4}
 
     code, out, _ = run("status", "OP-1", "--json")
     status = json.loads(out)
@@ -156,9 +157,19 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     # A search across e-mails and PDF pages, with the page of the hit.
     assert "caselens search OP-TIDEWATER '\"release fee\" (type:email OR type:pdf)'" in out
     assert "4 items match" in out and "p. 2: Terms and conditions A release fee" in out
+    # From the victim's phone: the chat's messages, the photo's place, the statement.
+    assert "chat chat/whatsapp-chat-victim.txt: 31 messages, times read in Europe/London" in out
+    assert "photo phone/IMG_20260302_134712.jpg: Google Pixel 7, taken 2026-03-02T13:47:12" in out
+    assert "at 50.7955, -1.1078" in out
+    if transcription_available():
+        assert "machine transcript (whisper-base, en, review state machine)" in out
+        assert "Margaret Ellison" in out and "at 00:00:0" in out  # the hit's time
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
     status = json.loads(out)
-    assert status["items"] == 23 and status["by_state"] == {"ingested": 23}
+    assert status["items"] == 25 and status["by_state"] == {"ingested": 25}
+    assert status["by_format"]["whatsapp-export"] == {"ingested": 1}
+    assert status["by_format"]["image"] == {"ingested": 1}
+    assert status["by_format"]["media"] == {"ingested": 1}
     assert status["by_format"]["pdf"] == {"ingested": 2}
     assert status["by_format"]["zip"] == {"ingested": 2}
     assert status["by_format"]["eml"] == {"ingested": 8}
@@ -177,4 +188,4 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     code, out, _ = run("demo")
     assert code == 0
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
-    assert json.loads(out)["items"] == 23
+    assert json.loads(out)["items"] == 25

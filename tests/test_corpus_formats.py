@@ -88,12 +88,9 @@ PDFS_WITHOUT_TEXT_LAYER = {
     "testPDF_twoAuthors.pdf",
 }
 NOTHING_TO_READ = {
-    "headerPic.docx": "one picture in the header, no text (document.xml has no w:t)",
     "testWORD_multi_authors.docx": "empty body, metadata only",
     "testWORD_multi_authors.doc": "empty body, metadata only",
-    "testPPT_EmbeddedPDF.pptx": "one slide holding an image-only PDF",
     "testZip_with_DataDescriptor.zip": "five 4-byte binary members",
-    "droste.zip": "a zip that contains itself (recursion test)",
     "quine.gz": "a gzip that decompresses to itself",
     "test-documents-spanned.zip": "volume 2 of a split archive without the others",
     "testWordPerfect_42.doc": "WordPerfect 4.2 named .doc: not a format this issue names",
@@ -218,9 +215,12 @@ def test_formats_over_the_corpus(app: Caselens, case: str, tmp_path: Path) -> No
     print("\n" + "\n".join(report))
 
     assert share >= 0.98, "\n".join(report)
+    untrue = []
     for name in WITHOUT_TEXT:  # the exemptions are still true of the files
         path = next(p for p in top if p.endswith(os.fsencode(name)))
-        assert not _yields_text(top[path].id, children, with_text), name  # type: ignore[attr-defined]
+        if _yields_text(top[path].id, children, with_text):  # type: ignore[attr-defined]
+            untrue.append(name)
+    assert untrue == [], f"these files do yield text now: {sorted(untrue)}"
     if shutil.which("pdftotext"):
         for name in PDFS_WITHOUT_TEXT_LAYER:
             path = next(p for p in top if p.endswith(os.fsencode(name)))

@@ -6,13 +6,21 @@ from typing import Any
 
 import typer
 
+from caselens.actor import Actor
 from caselens.cli import render
 from caselens.cli.search import print_results
 from caselens.cli.state import state
 from caselens.demo.build import PURPOSE, REFERENCE, build_demo
+from caselens.errors import NotFound
+from caselens.services import Caselens
 
-# A phrase in e-mails and on a PDF's page; a phone number however it was written.
-DEMO_QUERIES = ('"release fee" (type:email OR type:pdf)', 'phone:"020 7946 0958"')
+# A phrase in e-mails and on a PDF's page; a phone number however it was written; words
+# spoken in the recorded statement, found at their time in the recording.
+DEMO_QUERIES = (
+    '"release fee" (type:email OR type:pdf)',
+    'phone:"020 7946 0958"',
+    '"sort code" type:audio',
+)
 
 
 def demo(ctx: typer.Context) -> None:
@@ -99,6 +107,7 @@ def demo(ctx: typer.Context) -> None:
             if first_lines
             else f"PDF {_short(pdf['path'])}: no text"
         )
+    _show_phone_evidence(current.app, actor, rows)
     report = current.app.verify.verify(actor, REFERENCE)
     verdict = "[green]intact[/green]" if report.ok else "[red]FAILED[/red]"
     render.console.print(
@@ -108,6 +117,53 @@ def demo(ctx: typer.Context) -> None:
     render.console.print(
         f"next: caselens status {REFERENCE} · caselens show {REFERENCE} ITEM · "
         f"caselens audit {REFERENCE}"
+    )
+
+
+def _show_phone_evidence(app: Caselens, actor: Actor, rows: list[dict[str, Any]]) -> None:
+    """The chat's messages, the photo's place and time, the statement's transcript."""
+    for row in rows:
+        if row["format"] not in {"whatsapp-export", "image", "media"}:
+            continue
+        detail = app.items.show(actor, REFERENCE, row["id"])
+        if row["format"] == "whatsapp-export":
+            messages = [e for e in detail.entities if e["schema"] == "Message"]
+            zones = {str((e["context"] or {}).get("time_zone")) for e in messages}
+            render.console.print(
+                f"chat {_short(row['path'])}: {len(messages)} messages, times read in "
+                f"{', '.join(sorted(zones))} (the exhibit's --timezone, marked assumed)"
+            )
+        elif row["format"] == "image":
+            context: dict[str, Any] = next(
+                (e["context"] for e in detail.entities if e["context"]), {}
+            )
+            gps, camera = context.get("gps") or {}, context.get("exif") or {}
+            taken = (context.get("captured") or {}).get("utc")
+            render.console.print(
+                f"photo {_short(row['path'])}: {camera.get('make', '?')} {camera.get('model', '')}"
+                f", taken {taken} UTC at {gps.get('latitude')}, {gps.get('longitude')}"
+            )
+        else:
+            _show_transcript(app, actor, row)
+
+
+def _show_transcript(app: Caselens, actor: Actor, row: dict[str, Any]) -> None:
+    try:
+        transcript = app.transcripts.show(actor, REFERENCE, row["id"])
+    except NotFound:
+        render.console.print(
+            f"recording {_short(row['path'])}: not transcribed "
+            "(pip install 'caselens[transcribe]' and apt-get install ffmpeg)"
+        )
+        return
+    render.table(
+        f"recording {_short(row['path'])}: machine transcript ({transcript['model']}, "
+        f"{transcript['language']}, review state {transcript['review_state']})",
+        ["from", "to", "confidence", "text"],
+        [
+            (f"{s['start']:.1f}s", f"{s['end']:.1f}s", f"{s['confidence'] or 0:.2f}", s["text"])
+            for s in transcript["segments"]
+        ],
     )
 
 

@@ -11,7 +11,7 @@ from caselens.cli import render
 from caselens.cli.evidence import JsonOption
 from caselens.cli.state import CliState, state
 from caselens.hashsets.parsers import FORMATS
-from caselens.hashsets.pdq import MAX_THRESHOLD
+from caselens.hashsets.thresholds import MAX_THRESHOLD
 from caselens.services.hashsets import DEFAULT_PDQ_THRESHOLD, HashSetInfo, HashSetService
 
 hashsets_app = typer.Typer(

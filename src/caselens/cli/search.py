@@ -61,12 +61,20 @@ def print_results(answer: dict[str, Any]) -> None:
             render.console.print(f"     [dim]{escape(result['path'])}[/dim]")
         snippet = result.get("snippet")
         if snippet:
-            line = Text(f"     p. {snippet['page']}: ")
+            time = snippet.get("time")
+            where = f"at {_clock(time['start'])}" if time else f"p. {snippet['page']}"
+            line = Text(f"     {where}: ")
             line.append_text(_highlighted(snippet["text"], snippet["highlights"]))
             if len(snippet["pages"]) > 1:
                 more = ", ".join(map(str, snippet["pages"][:10]))
                 line.append(f"  (hits on pages {more})", style="dim")
             render.console.print(line)
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours:02d}:{minutes:02d}:{rest:04.1f}"
 
 
 def _highlighted(snippet: str, spans: list[list[int]]) -> Text:

@@ -24,13 +24,27 @@ class DemoExhibit:
     reference: str
     description: str
     seized_from: str
+    timezone: str | None = None  # the device's clock, for local times without a zone
 
 
 EXHIBITS = (
     DemoExhibit("mail", "TW/1", "Mailbox export of victim M. Ellison", "Margaret Ellison"),
-    DemoExhibit("chat", "TW/2", "WhatsApp chat export from the victim's phone", "Margaret Ellison"),
+    DemoExhibit(
+        "chat",
+        "TW/2",
+        "WhatsApp chat export from the victim's phone",
+        "Margaret Ellison",
+        "Europe/London",
+    ),
     DemoExhibit("documents", "TW/3", "Documents provided by victims and banks", "various"),
     DemoExhibit("bank", "TW/4", "Statement of the suspected mule account", "Northgate Mutual Bank"),
+    DemoExhibit(
+        "phone",
+        "TW/5",
+        "Victim's phone: a photo she took of the meeting place and her recorded statement",
+        "Margaret Ellison",
+        "Europe/London",
+    ),
 )
 
 
@@ -57,6 +71,7 @@ def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
             seized_at=seized_at,
             seized_from=exhibit.seized_from,
             notes="fictional demo evidence shipped with caselens",
+            timezone=exhibit.timezone,
         )
         summaries[exhibit.reference] = app.ingest.ingest(
             actor, REFERENCE, [str(EVIDENCE / exhibit.folder)], acquisition

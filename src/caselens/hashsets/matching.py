@@ -10,7 +10,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from caselens.db.bulk import prepare_insert
 from caselens.db.schema import hash_matches, hash_set_entries, items
 from caselens.db.types import UTCDateTime
-from caselens.hashsets import pdq
 from caselens.hashsets.entries import Algorithm
 from caselens.hashsets.queries import (
     CaseImage,
@@ -74,6 +73,10 @@ def match_pdq(
 ) -> tuple[int, int]:
     """Flag images within each PDQ list's threshold (the closest entry kept); a flag that
     no longer holds is removed. Returns (added, removed)."""
+    # numpy only here: every process that imports caselens (ingest workers are forked
+    # from it) would otherwise carry its address space.
+    from caselens.hashsets import pdq
+
     found: dict[tuple[str, int], tuple[str, str, int]] = {}
     hashes = [image.pdq for image in images]
     for pdq_list in pdq_lists(connection):

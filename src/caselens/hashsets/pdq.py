@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from caselens.hashsets.thresholds import BITS, MAX_THRESHOLD
+
 WORDS = 4
-BITS = 256
-MAX_THRESHOLD = 128  # beyond half the bits two hashes are further apart than chance
 # Comparisons held in memory at once: 4 Mi pairs take about 50 MB of buffers.
 BLOCK_PAIRS = 1 << 22
 

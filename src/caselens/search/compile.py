@@ -27,6 +27,8 @@ TYPE_ALIASES: dict[str, tuple[str, ...]] = {
     "html": ("hypertext",),
     "web": ("hypertext",),
     "image": ("image",),
+    "photo": ("image",),
+    "recording": ("audio", "video"),
     "calendar": ("calendar", "event"),
 }
 

@@ -17,7 +17,6 @@ from caselens.actor import Actor
 from caselens.db.schema import hash_matches, hash_sets, items
 from caselens.db.types import utcnow
 from caselens.errors import AccessDenied, InvalidInput
-from caselens.hashsets import pdq
 from caselens.hashsets.entries import Algorithm, UnreadableList
 from caselens.hashsets.importing import file_sha256, store_entries
 from caselens.hashsets.matching import match_exact, match_pdq
@@ -28,6 +27,7 @@ from caselens.hashsets.queries import (
     case_images,
     match_rows,
 )
+from caselens.hashsets.thresholds import MAX_THRESHOLD
 from caselens.services.access import (
     WRITER_ROLES,
     InstallationRole,
@@ -231,6 +231,8 @@ class HashSetService(Service):
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
             images, unusable = case_images(connection, case.id)
+            from caselens.hashsets import pdq  # numpy, imported on use
+
             found = pdq.near_duplicate_groups([image.pdq for image in images], threshold)
             groups = [
                 [
@@ -320,7 +322,7 @@ def _check_name(name: str) -> str:
 
 
 def _check_threshold(threshold: int) -> None:
-    if not 0 <= threshold <= pdq.MAX_THRESHOLD:
+    if not 0 <= threshold <= MAX_THRESHOLD:
         raise InvalidInput(
-            f"PDQ threshold {threshold} outside 0..{pdq.MAX_THRESHOLD} (bits of 256 that differ)"
+            f"PDQ threshold {threshold} outside 0..{MAX_THRESHOLD} (bits of 256 that differ)"
         )

@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from caselens.actor import Actor
-from caselens.db.schema import entities, item_texts, items, mentions, search_docs
+from caselens.db.schema import (
+    entities,
+    item_texts,
+    items,
+    mentions,
+    search_docs,
+    transcript_segments,
+)
 from caselens.extract.base import ExtractionContext
 from caselens.extract.language import normalize_language
 from caselens.extract.regions import region_of
@@ -174,12 +181,25 @@ def _snippet(connection: Connection, item_id: str, node: Node) -> dict[str, Any]
     found = find_snippet(((row.page, row.text) for row in pages), phrases)
     if found is None:
         return None
-    return {
+    snippet: dict[str, Any] = {
         "page": found.page,
         "text": found.text,
         "highlights": [list(span) for span in found.highlights],
         "pages": found.pages,
     }
+    # In a recording, page n is the transcript's segment n: the hit's time is its start.
+    segment = connection.execute(
+        select(transcript_segments.c.start, transcript_segments.c.end)
+        .join(items, items.c.id == transcript_segments.c.item_id)
+        .where(
+            transcript_segments.c.item_id == item_id,
+            transcript_segments.c.generation == items.c.generation,
+            transcript_segments.c.number == found.page,
+        )
+    ).first()
+    if segment is not None:
+        snippet["time"] = {"start": segment.start, "end": segment.end}
+    return snippet
 
 
 def _stored_documents(connection: Connection, case_id: str) -> Iterator[list[Any]]:

@@ -92,6 +92,8 @@ def decode(image: Image.Image) -> Decoded:
     try:
         image.load()
         return Decoded(complete=True)
+    except (ValueError, SyntaxError) as err:  # Pillow's word for a damaged chunk or stream
+        return Decoded(complete=False, error=str(err))
     except OSError as err:
         if "truncated" not in str(err):
             return Decoded(complete=False, error=str(err))

@@ -9,17 +9,13 @@ are reduced (by area averaging), to bound memory: pdqhash needs about 20 bytes a
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass
 
 from PIL import Image
 
 from caselens.ingest.formats.image_decode import to_rgb
-
-try:  # the optional "images" extra: pdqhash builds from source (a C++ compiler)
-    import numpy as np
-    import pdqhash  # type: ignore[import-untyped,import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover - depends on the installation
-    pdqhash = None
 
 HASH_MAX_PIXELS = 24_000_000  # about 0.5 GB of working memory and 2 s on one core
 
@@ -30,12 +26,19 @@ class Pdq:
     quality: int  # 0-100; below about 50 the picture is too flat to match reliably
 
 
+@functools.cache
 def pdq_available() -> bool:
-    return pdqhash is not None
+    """The optional "images" extra (pdqhash builds from source with a C++ compiler)."""
+    return importlib.util.find_spec("pdqhash") is not None
 
 
 def pdq_hash(picture: Image.Image) -> Pdq:
     """PDQ of an upright, loaded picture (needs pdq_available())."""
+    # Imported here, not with the module: numpy's address space would otherwise come
+    # with every ingest worker, pictures or not.
+    import numpy as np
+    import pdqhash  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
     rgb = to_rgb(picture)
     pixels = rgb.width * rgb.height
     if pixels > HASH_MAX_PIXELS:
