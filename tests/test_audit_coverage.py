@@ -93,6 +93,8 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "transcripts.review": lambda: app.transcripts.review(
             ADMIN, "C1", item_id["id"], "reviewed", "checked against the recording"
         ),
+        "timeline.events": lambda: app.timeline.events(ADMIN, "C1", entity="+447700900123"),
+        "timeline.import_plaso": lambda: app.timeline.import_plaso(ADMIN, "C1", item_id["id"]),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -110,6 +112,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "audit",
             "hashsets",
             "transcripts",
+            "timeline",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

@@ -69,3 +69,12 @@ def test_html_to_text_drops_scripts_and_keeps_title() -> None:
     )
     assert title == "The Title"
     assert text == "One & two\n\na\tb"
+
+
+def test_nul_characters_never_reach_the_stored_text() -> None:
+    from caselens.ingest.limits import Limits
+    from caselens.ingest.sink import Sink
+
+    sink = Sink("case", "item", Limits(), lambda stream: pytest.fail("no children"))
+    sink.add_text("a\x00b")
+    assert sink.pages == {1: "a\ufffdb"}  # PostgreSQL's text type cannot hold NUL

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from typer.exceptions import TyperException
 
-from caselens.cli import admin, evidence, hashsets, mail, names, search, transcripts
+from caselens.cli import (
+    admin,
+    evidence,
+    hashsets,
+    mail,
+    names,
+    search,
+    timeline,
+    transcripts,
+)
 from caselens.cli.demo import demo
 from caselens.cli.render import errors
 from caselens.cli.state import CliState
@@ -59,6 +68,7 @@ app.command("export-item")(evidence.export_item)
 app.command("thumbnail")(evidence.thumbnail)
 app.add_typer(hashsets.hashsets_app, name="hashsets")
 app.command("transcript")(transcripts.transcript)
+app.command("timeline")(timeline.timeline)
 app.command("verify")(evidence.verify)
 app.command("audit")(evidence.audit)
 app.command("demo")(demo)

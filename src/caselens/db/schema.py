@@ -352,3 +352,24 @@ hash_matches = Table(
     Column("distance", Integer),
     Column("matched_at", UTCDateTime, nullable=False),
 )
+
+# Dated events imported from other tools' timelines (plaso's json_line output), each tied
+# to the evidence item that holds the timeline file and to its line in that file.
+timeline_events = Table(
+    "timeline_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("line", BigInteger, nullable=False),  # 1-based line of the event in the item
+    Column("time", UTCDateTime, nullable=False),
+    Column("timestamp_desc", Text),  # what the time is: "Content Modification Time"...
+    Column("source", String(32), nullable=False),  # the tool: "plaso"
+    Column("parser", Text),  # the tool's parser chain: "winreg/msie_zone"
+    Column("data_type", Text),
+    Column("message", Text),
+    Column("display_name", Text),
+    Column("attributes", JSON, nullable=False),  # the rest of the record as the tool wrote it
+    Index("ix_timeline_events_case_time", "case_id", "time"),
+    Index("ix_timeline_events_item", "item_id"),
+)

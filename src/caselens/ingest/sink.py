@@ -103,6 +103,8 @@ class Sink:
         """Add text of a page; text beyond the configured maximum is cut and a warning kept."""
         if self._truncated or not text:
             return
+        if "\x00" in text:  # PostgreSQL text cannot hold NUL; it carries no meaning in text
+            text = text.replace("\x00", "\ufffd")
         room = self.max_text_chars - self._text_chars
         if len(text) > room:
             text = text[:room]

@@ -13,6 +13,7 @@ from caselens.services.mail import MailService
 from caselens.services.names import NameService
 from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
+from caselens.services.timeline import TimelineService
 from caselens.services.transcripts import TranscriptService
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
@@ -34,6 +35,7 @@ class Caselens:
         self.audit = AuditService(self.runtime)
         self.hashsets = HashSetService(self.runtime)
         self.transcripts = TranscriptService(self.runtime)
+        self.timeline = TimelineService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()
