@@ -46,6 +46,10 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     (evidence / "note.txt").write_text("meet at the harbour at 9")
+    (evidence / "mail.eml").write_text(
+        "From: a@example.com\nTo: b@example.com\nSubject: s\n"
+        "Date: Mon, 2 Mar 2026 10:00:00 +0000\n\nhello\n"
+    )
     Image.new("RGB", (40, 30), (200, 10, 10)).save(evidence / "photo.png")
     hash_list = tmp_path / "alerts.txt"
     hash_list.write_text(hashlib.md5(b"meet at the harbour at 9").hexdigest() + "\n")
@@ -95,6 +99,12 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         ),
         "timeline.events": lambda: app.timeline.events(ADMIN, "C1", entity="+447700900123"),
         "timeline.import_plaso": lambda: app.timeline.import_plaso(ADMIN, "C1", item_id["id"]),
+        "graph.neighbours": lambda: app.graph.neighbours(ADMIN, "C1", ["a@example.com"]),
+        "graph.path": lambda: app.graph.path(ADMIN, "C1", "a@example.com", "b@example.com"),
+        "graph.common": lambda: app.graph.common(ADMIN, "C1", ["a@example.com", "b@example.com"]),
+        "graph.key_players": lambda: app.graph.key_players(ADMIN, "C1"),
+        "graph.communities": lambda: app.graph.communities(ADMIN, "C1"),
+        "graph.export": lambda: app.graph.export(ADMIN, "C1", "gexf"),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -113,6 +123,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "hashsets",
             "transcripts",
             "timeline",
+            "graph",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

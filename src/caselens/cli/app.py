@@ -12,6 +12,7 @@ from typer.exceptions import TyperException
 from caselens.cli import (
     admin,
     evidence,
+    graph,
     hashsets,
     mail,
     names,
@@ -62,6 +63,7 @@ app.command("show")(evidence.show)
 app.command("threads")(mail.threads)
 app.command("selectors")(mail.selectors)
 app.command("names")(names.names)
+app.add_typer(graph.graph_app, name="graph")
 app.command("search")(search.search)
 app.command("reindex")(search.reindex)
 app.command("export-item")(evidence.export_item)

@@ -6,6 +6,7 @@ from caselens.config import Settings
 from caselens.runtime import Runtime
 from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
+from caselens.services.graph import GraphService
 from caselens.services.hashsets import HashSetService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
@@ -36,6 +37,7 @@ class Caselens:
         self.hashsets = HashSetService(self.runtime)
         self.transcripts = TranscriptService(self.runtime)
         self.timeline = TimelineService(self.runtime)
+        self.graph = GraphService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

@@ -1,0 +1,1 @@
+"""The entity graph of a case: who is connected to whom, how, and when."""

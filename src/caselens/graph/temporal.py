@@ -1,0 +1,97 @@
+"""Time-respecting paths: each hop uses an event strictly after the one of the hop before.
+
+A breadth-first search by hops that keeps, per node, the earliest time it can be reached:
+a later arrival over more hops can never lead anywhere an earlier one cannot, so it is
+dropped. The path returned has the fewest hops, and among those the earliest arrival.
+Events are read from each edge's sorted times; undated events cannot be placed and are
+not used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from caselens.graph.filters import NO_FILTER, EdgeFilter
+from caselens.graph.model import CaseGraph
+
+
+@dataclass(frozen=True, slots=True)
+class TimedHop:
+    source: int
+    target: int
+    edge_id: int
+    time: str  # the event used for this hop
+
+
+def time_respecting_path(
+    graph: CaseGraph,
+    source: int,
+    target: int,
+    *,
+    flt: EdgeFilter = NO_FILTER,
+    max_hops: int = 6,
+    follow_direction: bool = False,
+) -> list[TimedHop] | None:
+    """The fewest-hop path from ``source`` to ``target`` whose event times increase, or
+    None. With ``follow_direction`` a directed edge is only walked from sender to receiver."""
+    arrival: dict[int, str] = {}
+    layers: list[dict[int, TimedHop]] = []
+    frontier: dict[int, str | None] = {source: None}
+    for _ in range(max_hops):
+        reached: dict[int, TimedHop] = {}
+        for node, at in frontier.items():
+            for neighbour, ids in graph.graph.adj(node).items():
+                if neighbour == source:
+                    continue
+                hop = _earliest_hop(graph, flt, node, neighbour, ids, at, follow_direction)
+                if hop is None:
+                    continue
+                best = arrival.get(neighbour)
+                if best is not None and hop.time >= best:
+                    continue  # dominated by an arrival as early over no more hops
+                current = reached.get(neighbour)
+                if current is None or hop.time < current.time:
+                    reached[neighbour] = hop
+        if not reached:
+            return None
+        layers.append(reached)
+        for node, hop in reached.items():
+            arrival[node] = hop.time
+        if target in reached:
+            return _route(layers, target)
+        frontier = {node: hop.time for node, hop in reached.items()}
+    return None
+
+
+def _earliest_hop(
+    graph: CaseGraph,
+    flt: EdgeFilter,
+    node: int,
+    neighbour: int,
+    ids: list[int],
+    after: str | None,
+    follow_direction: bool,
+) -> TimedHop | None:
+    best: TimedHop | None = None
+    for edge_id in ids:
+        edge = graph.edges[edge_id]
+        if not flt.weight(edge):
+            continue
+        if follow_direction and edge.directed and edge.source != node:
+            continue
+        found = edge.first_event(after, flt.since, flt.until)
+        if found is not None and (best is None or found < best.time):
+            best = TimedHop(node, neighbour, edge_id, found)
+    return best
+
+
+def _route(layers: list[dict[int, TimedHop]], target: int) -> list[TimedHop]:
+    # The hop into a node of layer h comes from a node of layer h - 1.
+    hops: list[TimedHop] = []
+    node = target
+    for layer in reversed(layers):
+        hop = layer[node]
+        hops.append(hop)
+        node = hop.source
+    hops.reverse()
+    return hops
