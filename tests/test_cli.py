@@ -157,6 +157,9 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     # A search across e-mails and PDF pages, with the page of the hit.
     assert "caselens search OP-TIDEWATER '\"release fee\" (type:email OR type:pdf)'" in out
     assert "4 items match" in out and "p. 2: Terms and conditions A release fee" in out
+    # Links: the key players, and the victim's path to the mule account with its evidence.
+    assert "key players" in out and "GB06NGMB40127631926485" in out
+    assert "path maggie.ellison@example.com to GB06NGMB40127631926485: Margaret Ellison ->" in out
     # From the victim's phone: the chat's messages, the photo's place, the statement.
     assert "chat chat/whatsapp-chat-victim.txt: 31 messages, times read in Europe/London" in out
     assert "photo phone/IMG_20260302_134712.jpg: Google Pixel 7, taken 2026-03-02T13:47:12" in out

@@ -21,6 +21,8 @@ DEMO_QUERIES = (
     'phone:"020 7946 0958"',
     '"sort code" type:audio',
 )
+# The victim's mailbox and the mule account she paid into.
+DEMO_PATH = ("maggie.ellison@example.com", "GB06NGMB40127631926485")
 
 
 def demo(ctx: typer.Context) -> None:
@@ -91,6 +93,7 @@ def demo(ctx: typer.Context) -> None:
         )
     else:
         render.console.print("names: not looked for (pip install 'caselens[names]')")
+    _show_links(current.app, actor)
     for query in DEMO_QUERIES:
         render.console.print(f"[bold]caselens search {REFERENCE} {query!r}[/bold]")
         answer = current.app.search.search(actor, REFERENCE, query, size=5, facets=True)
@@ -118,6 +121,27 @@ def demo(ctx: typer.Context) -> None:
         f"next: caselens status {REFERENCE} · caselens show {REFERENCE} ITEM · "
         f"caselens audit {REFERENCE}"
     )
+
+
+def _show_links(app: Caselens, actor: Actor) -> None:
+    """The case's key players, and how the victim is linked to the mule account."""
+    render.table(
+        "key players (PageRank over mail, messages, calls and names found together)",
+        ["entity", "kind", "links", "pagerank"],
+        [
+            (r["node"]["label"], r["node"]["kind"], r["degree"], f"{r['pagerank']:.3f}")
+            for r in app.graph.key_players(actor, REFERENCE, limit=5)
+        ],
+    )
+    found = app.graph.path(actor, REFERENCE, *DEMO_PATH)
+    for hops in found.paths[:1]:
+        steps = " -> ".join([hops[0]["from"]["label"], *(hop["to"]["label"] for hop in hops)])
+        how = "; ".join(
+            f"{edge['kind']} x{edge['count']} ({edge['evidence_count']} items)"
+            for hop in hops
+            for edge in hop["edges"]
+        )
+        render.console.print(f"path {DEMO_PATH[0]} to {DEMO_PATH[1]}: {steps} [{how}]")
 
 
 def _show_phone_evidence(app: Caselens, actor: Actor, rows: list[dict[str, Any]]) -> None:
