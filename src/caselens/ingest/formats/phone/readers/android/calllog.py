@@ -19,13 +19,12 @@ from caselens.ingest.formats.phone.readers.android.rows import (
     ROW_ERRORS,
     Parties,
     Problems,
-    flag,
-    integer,
     require,
     rows,
     select,
     text,
 )
+from caselens.ingest.formats.phone.readers.values import flag, integer
 from caselens.ingest.formats.phone.times import from_unix_ms
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source

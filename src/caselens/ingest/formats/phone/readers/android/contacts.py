@@ -24,8 +24,6 @@ from caselens.ingest.formats.phone.readers.android.rows import (
     ROW_ERRORS,
     Parties,
     Problems,
-    flag,
-    integer,
     require,
     rows,
     select,
@@ -33,6 +31,7 @@ from caselens.ingest.formats.phone.readers.android.rows import (
     usable,
 )
 from caselens.ingest.formats.phone.readers.android.whatsapp import jid_account
+from caselens.ingest.formats.phone.readers.values import flag, integer
 from caselens.ingest.formats.phone.times import from_unix_ms
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source

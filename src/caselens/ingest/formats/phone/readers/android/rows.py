@@ -71,27 +71,6 @@ def text(value: object) -> str | None:
     return shown if shown.strip() else None
 
 
-def integer(value: object) -> int | None:
-    """A value as an integer, None when it is not one."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        number = float(value if isinstance(value, float) else str(value).strip())
-    except ValueError:
-        return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    return int(number)
-
-
-def flag(value: object) -> bool | None:
-    """An SQLite boolean (0/1 column), None when the column is absent or empty."""
-    number = integer(value)
-    return None if number is None else number != 0
-
-
 @dataclass
 class Problems:
     """Rows a reader skipped or read only in part, counted per table and reported once."""

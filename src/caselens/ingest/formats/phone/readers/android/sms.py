@@ -21,14 +21,13 @@ from caselens.ingest.formats.phone.readers.android.rows import (
     ROW_ERRORS,
     Parties,
     Problems,
-    flag,
-    integer,
     require,
     rows,
     select,
     text,
     usable,
 )
+from caselens.ingest.formats.phone.readers.values import flag, integer
 from caselens.ingest.formats.phone.times import Moment, from_unix, from_unix_ms
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source

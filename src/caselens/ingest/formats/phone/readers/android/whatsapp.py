@@ -23,8 +23,6 @@ from caselens.ingest.formats.phone.database import PhoneReader, Schema
 from caselens.ingest.formats.phone.readers.android.rows import (
     ROW_ERRORS,
     Problems,
-    flag,
-    integer,
     quoted,
     require,
     rows,
@@ -32,6 +30,7 @@ from caselens.ingest.formats.phone.readers.android.rows import (
     text,
     usable,
 )
+from caselens.ingest.formats.phone.readers.values import flag, integer
 from caselens.ingest.formats.phone.times import from_unix_ms
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source

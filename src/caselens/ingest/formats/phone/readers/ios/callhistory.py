@@ -20,11 +20,10 @@ from caselens.ingest.formats.phone.readers.ios.sqlrows import (
     Skipped,
     apple_time,
     column,
-    flag,
-    integer,
     rows,
     text,
 )
+from caselens.ingest.formats.phone.readers.values import flag, integer
 from caselens.ingest.sink import Sink
 from caselens.ingest.source import Source
 

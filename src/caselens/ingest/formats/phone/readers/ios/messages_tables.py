@@ -9,13 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from caselens.ingest.formats.phone.database import Schema, has_columns
-from caselens.ingest.formats.phone.readers.ios.sqlrows import (
-    apple_time,
-    column,
-    integer,
-    rows,
-    text,
-)
+from caselens.ingest.formats.phone.readers.ios.sqlrows import apple_time, column, rows, text
+from caselens.ingest.formats.phone.readers.values import integer
 from caselens.ingest.formats.phone.times import Moment
 from caselens.ingest.sink import Sink
 

@@ -63,29 +63,11 @@ def text(value: object) -> str | None:
     return shown or None
 
 
-def integer(value: object) -> int | None:
-    """A value as an integer, None when it is not one."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    try:
-        return int(float(str(value)))
-    except (ValueError, OverflowError):
-        return None
-
-
 def apple_time(value: object) -> Moment | None:
     """A Core Data / Messages date (from 2001, seconds or nanoseconds); None for others."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     return from_apple(value)
-
-
-def flag(value: object) -> bool | None:
-    """An SQLite boolean (0/1 column), None when the column is absent or empty."""
-    number = integer(value)
-    return None if number is None else number != 0
 
 
 @dataclass

@@ -8,7 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from caselens.ingest.formats.phone.database import Schema, has_columns
-from caselens.ingest.formats.phone.readers.ios.sqlrows import column, integer, rows, text
+from caselens.ingest.formats.phone.readers.ios.sqlrows import column, rows, text
+from caselens.ingest.formats.phone.readers.values import integer
 from caselens.ingest.sink import Sink
 
 GROUP_DOMAIN = "@g.us"
