@@ -373,3 +373,102 @@ timeline_events = Table(
     Index("ix_timeline_events_case_time", "case_id", "time"),
     Index("ix_timeline_events_item", "item_id"),
 )
+
+# The installation-wide index of normalized selectors (phone, e-mail, IBAN, wallet, IMEI,
+# card, name fingerprints) and the cases they were seen in, kept as items are ingested.
+# It is what cross-case hits are found from, and it never leaves the service layer: a
+# case's member learns of another case only through ``cross_hits`` and its notice.
+selector_index = Table(
+    "selector_index",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Index("ix_selector_index_case", "case_id", "kind", "value"),
+    sqlite_with_rowid=False,
+)
+
+# One selector shared by two cases, stored once per side (case_id is the side it is
+# shown to). ``announced`` is set when both cases' audit logs hold the hit, ``listed_at``
+# when a member of ``case_id`` first listed it (until then it is new in ``status``).
+cross_hits = Table(
+    "cross_hits",
+    metadata,
+    Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("other_case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("found_at", UTCDateTime, nullable=False),
+    Column("announced", Boolean, nullable=False, default=False),
+    Column("listed_at", UTCDateTime),
+    Index("ix_cross_hits_announced", "announced"),
+)
+
+# Analysts' judgements of candidate pairs of entities (identity resolution). Append-only:
+# a new judgement of a pair supersedes the earlier one, which stays as history; the pair
+# is stored with the smaller entity id first.
+judgements = Table(
+    "judgements",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("left_id", String(64), nullable=False),
+    Column("right_id", String(64), nullable=False),
+    Column("judgement", String(16), nullable=False),  # same | different | unsure
+    Column("score", Float),  # the candidate's score when it was judged
+    Column("judged_by", String(128), nullable=False),
+    Column("judged_at", UTCDateTime, nullable=False),
+    Column("note", Text),
+    Index("ix_judgements_case_pair", "case_id", "left_id", "right_id"),
+)
+
+# Bulk transactions imported into a case: the source file is an item like any other, and
+# its rows in the canonical columnar layout (caselens.finance.transactions) are a Parquet
+# blob derived from it in the evidence store, which DuckDB and Spark read in place.
+tx_datasets = Table(
+    "tx_datasets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("item_id", String(32), ForeignKey("items.id"), nullable=False),
+    Column("parquet_sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    Column("format", String(16), nullable=False),  # csv | amlworld | mt940 | camt053 | ...
+    Column("rows", BigInteger, nullable=False),
+    Column("bad_rows", BigInteger, nullable=False),
+    Column("first_time", UTCDateTime),
+    Column("last_time", UTCDateTime),
+    Column("report", JSON, nullable=False),  # refused rows with line and reason, warnings
+    Column("imported_by", String(128), nullable=False),
+    Column("imported_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "item_id", "format"),
+    Index("ix_tx_datasets_case", "case_id"),
+)
+
+# Alerts of the typology detectors. ``fingerprint`` (detector, accounts, transactions)
+# makes a re-run of detection add only what is new; the review state is set by analysts
+# and each change is in the case's audit log.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("case_id", String(32), ForeignKey("cases.id"), nullable=False),
+    Column("dataset_id", String(32), ForeignKey("tx_datasets.id"), nullable=False),
+    Column("typology", String(32), nullable=False),
+    Column("detector_version", String(16), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("accounts", JSON, nullable=False),  # account keys, in the detector's order
+    Column("transactions", JSON, nullable=False),  # ``row`` numbers in the dataset
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("parameters", JSON, nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # new | confirmed | dismissed
+    Column("reviewed_by", String(128)),
+    Column("reviewed_at", UTCDateTime),
+    Column("review_note", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("case_id", "dataset_id", "fingerprint"),
+    Index("ix_alerts_case_state", "case_id", "state"),
+)
