@@ -105,6 +105,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "graph.key_players": lambda: app.graph.key_players(ADMIN, "C1"),
         "graph.communities": lambda: app.graph.communities(ADMIN, "C1"),
         "graph.export": lambda: app.graph.export(ADMIN, "C1", "gexf"),
+        "hits.list": lambda: app.hits.list(ADMIN, "C1"),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -124,6 +125,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "transcripts",
             "timeline",
             "graph",
+            "hits",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

@@ -14,6 +14,7 @@ from caselens.cli import (
     evidence,
     graph,
     hashsets,
+    hits,
     mail,
     names,
     search,
@@ -63,6 +64,7 @@ app.command("show")(evidence.show)
 app.command("threads")(mail.threads)
 app.command("selectors")(mail.selectors)
 app.command("names")(names.names)
+app.command("hits")(hits.hits)
 app.add_typer(graph.graph_app, name="graph")
 app.command("search")(search.search)
 app.command("reindex")(search.reindex)

@@ -161,6 +161,11 @@ def status(ctx: typer.Context, reference: str, json_output: JsonOption = False) 
         f"[bold]{report.reference}[/bold] {report.title} ({report.status}): "
         f"{report.items} items, {render.human_bytes(report.bytes)}"
     )
+    if report.hits.get("total"):
+        render.console.print(
+            f"cross-case hits: {report.hits['total']}, [bold]{report.hits['new']} new[/bold] "
+            f"(caselens hits {report.reference})"
+        )
     render.table("by state", ["state", "items"], sorted(report.by_state.items()))
     render.table(
         "by format",

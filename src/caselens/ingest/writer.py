@@ -24,6 +24,8 @@ from caselens.db.schema import (
     transcript_segments,
     transcripts,
 )
+from caselens.db.types import utcnow
+from caselens.hits.index import batch_selectors, prepare_index_insert
 from caselens.runtime import Runtime
 from caselens.search.document import SearchDocument
 from caselens.search.engines import index_for
@@ -113,6 +115,10 @@ def commit_batch(runtime: Runtime, case_id: str, batch: Batch) -> set[str]:
             transcript_segments,
             batch.transcript_segments,
             conflict=["item_id", "generation", "number"],
+        ),
+        # The installation-wide selector index, which cross-case hits are found from.
+        prepare_index_insert(
+            dialect, case_id, batch_selectors(batch.mentions, batch.entities), utcnow()
         ),
     ]
     runtime.blobs.sync()

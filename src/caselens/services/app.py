@@ -8,6 +8,7 @@ from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.graph import GraphService
 from caselens.services.hashsets import HashSetService
+from caselens.services.hits import HitService
 from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
 from caselens.services.mail import MailService
@@ -38,6 +39,7 @@ class Caselens:
         self.transcripts = TranscriptService(self.runtime)
         self.timeline = TimelineService(self.runtime)
         self.graph = GraphService(self.runtime)
+        self.hits = HitService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

@@ -16,6 +16,7 @@ from caselens.db.schema import exhibits, items
 from caselens.db.types import utcnow
 from caselens.errors import AccessDenied, InvalidInput
 from caselens.extract.regions import region_of
+from caselens.hits.found import announce, find_hits
 from caselens.identity import exhibit_id
 from caselens.ingest.pipeline import (
     FINAL_STATES,
@@ -183,6 +184,9 @@ class IngestService(Service):
     ) -> None:
         with self._transaction() as connection:
             index_for(connection.dialect.name).refresh_statistics(connection)
+            # The run's selectors are in the index now: record hits in other cases.
+            find_hits(connection, case.id)
+            announce(connection, self.runtime.signer, actor)
             self._audit(
                 connection,
                 actor,

@@ -15,6 +15,7 @@ from caselens.custody import chain
 from caselens.db.schema import entities, exhibits, item_texts, items, log_records
 from caselens.errors import IntegrityError, InvalidInput, NotFound
 from caselens.hashsets.queries import item_hash_matches, known_good_items
+from caselens.hits.found import hit_counts
 from caselens.media.thumbnails import ThumbnailError, make_thumbnail
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
@@ -36,6 +37,8 @@ class CaseStatus:
     failures: list[dict[str, Any]]
     # Why items were not read, per format: (format, state, reason) with a count.
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    # Cross-case hits: in all, and not yet listed by a member (``caselens hits``).
+    hits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -124,6 +127,7 @@ class ItemService(Service):
                 by_mime_type={str(k or "(unknown)"): v for k, v in by_mime.items()},
                 failures=failures,
                 reasons=reasons,
+                hits=hit_counts(connection, case.id),
             )
 
         return self._in_case(actor, "case.status", reference, body)

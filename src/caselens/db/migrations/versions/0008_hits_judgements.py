@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.Column("found_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("announced", sa.Boolean(), nullable=False),
         sa.Column("listed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_cross_hits_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_cross_hits_case_id_cases")
+        ),
         sa.ForeignKeyConstraint(
             ["other_case_id"], ["cases.id"], name=op.f("fk_cross_hits_other_case_id_cases")
         ),
@@ -60,7 +62,9 @@ def upgrade() -> None:
         sa.Column("judged_by", sa.String(length=128), nullable=False),
         sa.Column("judged_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_judgements_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_judgements_case_id_cases")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_judgements")),
     )
     op.create_index(

@@ -30,8 +30,12 @@ def upgrade() -> None:
         sa.Column("report", sa.JSON(), nullable=False),
         sa.Column("imported_by", sa.String(length=128), nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_tx_datasets_case_id_cases")),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_tx_datasets_item_id_items")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_tx_datasets_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name=op.f("fk_tx_datasets_item_id_items")
+        ),
         sa.ForeignKeyConstraint(
             ["parquet_sha256"], ["blobs.sha256"], name=op.f("fk_tx_datasets_parquet_sha256_blobs")
         ),
