@@ -106,6 +106,11 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "graph.communities": lambda: app.graph.communities(ADMIN, "C1"),
         "graph.export": lambda: app.graph.export(ADMIN, "C1", "gexf"),
         "hits.list": lambda: app.hits.list(ADMIN, "C1"),
+        "resolution.candidates": lambda: app.resolution.candidates(ADMIN, "C1"),
+        "resolution.groups": lambda: app.resolution.groups(ADMIN, "C1"),
+        "resolution.judge": lambda: app.resolution.judge(
+            ADMIN, "C1", "a@example.com", "b@example.com", "different"
+        ),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -126,6 +131,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "timeline",
             "graph",
             "hits",
+            "resolution",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

@@ -17,6 +17,7 @@ from caselens.cli import (
     hits,
     mail,
     names,
+    resolve,
     search,
     timeline,
     transcripts,
@@ -65,6 +66,8 @@ app.command("threads")(mail.threads)
 app.command("selectors")(mail.selectors)
 app.command("names")(names.names)
 app.command("hits")(hits.hits)
+app.command("resolve")(resolve.resolve)
+app.command("judge")(resolve.judge)
 app.add_typer(graph.graph_app, name="graph")
 app.command("search")(search.search)
 app.command("reindex")(search.reindex)

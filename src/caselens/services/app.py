@@ -13,6 +13,7 @@ from caselens.services.ingest import IngestService
 from caselens.services.items import ItemService
 from caselens.services.mail import MailService
 from caselens.services.names import NameService
+from caselens.services.resolution import ResolutionService
 from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
 from caselens.services.timeline import TimelineService
@@ -40,6 +41,7 @@ class Caselens:
         self.timeline = TimelineService(self.runtime)
         self.graph = GraphService(self.runtime)
         self.hits = HitService(self.runtime)
+        self.resolution = ResolutionService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()
