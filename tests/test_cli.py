@@ -164,6 +164,10 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     assert "chat chat/whatsapp-chat-victim.txt: 31 messages, times read in Europe/London" in out
     assert "photo phone/IMG_20260302_134712.jpg: Google Pixel 7, taken 2026-03-02T13:47:12" in out
     assert "at 50.7955, -1.1078" in out
+    # The second demo case shares the mule account and a number; Tidewater's team is told
+    # whom to contact, and nothing of Kestrel's content.
+    assert "known in another case — contact: fiona.kerr, case OP-KESTREL" in out
+    assert "student money-mule" not in out and "Danny Voss" not in out
     if transcription_available():
         assert "machine transcript (whisper-base, en, review state machine)" in out
         assert "Margaret Ellison" in out and "at 00:00:0" in out  # the hit's time
@@ -192,3 +196,10 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     assert code == 0
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
     assert json.loads(out)["items"] == 25
+    assert json.loads(out)["hits"] == {"total": 3, "new": 0}
+    code, out, _ = run("hits", "OP-TIDEWATER", "--json")
+    assert {(h["kind"], h["value"]) for h in json.loads(out)} == {
+        ("iban", "GB06NGMB40127631926485"),
+        ("phone", "+442079460958"),
+        ("organization", "bank mutual northgate"),  # name fingerprints are selectors too
+    }

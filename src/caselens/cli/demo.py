@@ -94,6 +94,7 @@ def demo(ctx: typer.Context) -> None:
     else:
         render.console.print("names: not looked for (pip install 'caselens[names]')")
     _show_links(current.app, actor)
+    _show_hits(current.app, actor)
     for query in DEMO_QUERIES:
         render.console.print(f"[bold]caselens search {REFERENCE} {query!r}[/bold]")
         answer = current.app.search.search(actor, REFERENCE, query, size=5, facets=True)
@@ -142,6 +143,17 @@ def _show_links(app: Caselens, actor: Actor) -> None:
             for edge in hop["edges"]
         )
         render.console.print(f"path {DEMO_PATH[0]} to {DEMO_PATH[1]}: {steps} [{how}]")
+
+
+def _show_hits(app: Caselens, actor: Actor) -> None:
+    """What Tidewater's team learns of Kestrel: that it holds the same selectors, and
+    whom to call; not its title, its evidence or its other selectors."""
+    found = app.hits.list(actor, REFERENCE)
+    render.table(
+        f"cross-case hits (caselens hits {REFERENCE})",
+        ["kind", "selector", "items here", "other case"],
+        [(hit.kind, hit.value, hit.items, hit.notice) for hit in found],
+    )
 
 
 def _show_phone_evidence(app: Caselens, actor: Actor, rows: list[dict[str, Any]]) -> None:

@@ -16,6 +16,11 @@ from caselens.services.ingest import Acquisition
 EVIDENCE = Path(__file__).resolve().parent / "evidence"
 REFERENCE = "OP-TIDEWATER"
 PURPOSE = "Operation Tidewater: investment fraud investigation (demo)"
+# A second case of another force, led by someone else, that shares the mule account and
+# the handler's number with Tidewater: the demo's cross-case hit.
+OTHER_REFERENCE = "OP-KESTREL"
+OTHER_LEAD = "fiona.kerr"
+OTHER_PURPOSE = "Operation Kestrel: money-mule recruitment enquiry (demo)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,4 +81,30 @@ def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
         summaries[exhibit.reference] = app.ingest.ingest(
             actor, REFERENCE, [str(EVIDENCE / exhibit.folder)], acquisition
         )
+    summaries["KS/1"] = _build_other_case(app, actor, seized_at)
     return summaries
+
+
+def _build_other_case(app: Caselens, admin: Actor, seized_at: datetime) -> IngestSummary:
+    """Operation Kestrel, created and ingested by its own lead, not by the demo's user."""
+    lead = Actor(OTHER_LEAD, OTHER_PURPOSE, admin.os_user)
+    with contextlib.suppress(InvalidInput):
+        app.users.add(admin, OTHER_LEAD)
+    with contextlib.suppress(InvalidInput):
+        app.cases.create(
+            lead,
+            OTHER_REFERENCE,
+            "Operation Kestrel: student money-mule recruitment",
+            jurisdiction="GB-ENG",
+            legal_basis="Proceeds of Crime Act 2002 (fictional demo)",
+            default_purpose=OTHER_PURPOSE,
+        )
+    acquisition = Acquisition(
+        exhibit="KS/1",
+        description="Intelligence report and interview notes",
+        seized_by="DS Fiona Kerr",
+        seized_at=seized_at,
+        seized_from="Northern Coast Police (fictional)",
+        notes="fictional demo evidence shipped with caselens",
+    )
+    return app.ingest.ingest(lead, OTHER_REFERENCE, [str(EVIDENCE / "kestrel")], acquisition)
