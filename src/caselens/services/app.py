@@ -17,6 +17,7 @@ from caselens.services.resolution import ResolutionService
 from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
 from caselens.services.timeline import TimelineService
+from caselens.services.transactions import TransactionService
 from caselens.services.transcripts import TranscriptService
 from caselens.services.users import UserService
 from caselens.services.verify import VerifyService
@@ -42,6 +43,7 @@ class Caselens:
         self.graph = GraphService(self.runtime)
         self.hits = HitService(self.runtime)
         self.resolution = ResolutionService(self.runtime)
+        self.transactions = TransactionService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()
