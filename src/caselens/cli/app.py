@@ -21,6 +21,7 @@ from caselens.cli import (
     search,
     timeline,
     transcripts,
+    tx,
 )
 from caselens.cli.demo import demo
 from caselens.cli.render import errors
@@ -76,6 +77,7 @@ app.command("thumbnail")(evidence.thumbnail)
 app.add_typer(hashsets.hashsets_app, name="hashsets")
 app.command("transcript")(transcripts.transcript)
 app.command("timeline")(timeline.timeline)
+app.add_typer(tx.tx_app, name="tx")
 app.command("verify")(evidence.verify)
 app.command("audit")(evidence.audit)
 app.command("demo")(demo)

@@ -8,7 +8,7 @@ refused with their line (or element) number and reason.
 from __future__ import annotations
 
 from caselens.errors import InvalidInput
-from caselens.finance.importers import amlworld
+from caselens.finance.importers import amlworld, camt053, mapped, mt940, pacs008, pain001
 from caselens.finance.importers.base import (
     Imported,
     LaunderingAttempt,
@@ -20,11 +20,21 @@ FORMATS: dict[str, TransactionFormat] = {
     entry.name: entry
     for entry in (
         TransactionFormat(
+            mapped.FORMAT,
+            mapped.read,
+            takes_mapping=True,
+            description="CSV or XLSX with a YAML column mapping",
+        ),
+        TransactionFormat(
             amlworld.FORMAT,
             amlworld.read,
             companions=amlworld.companions,
             description="IBM AMLworld CSV (and its *_Patterns.txt)",
         ),
+        TransactionFormat(mt940.FORMAT, mt940.read, description="SWIFT MT940 statement"),
+        TransactionFormat(camt053.FORMAT, camt053.read, description="ISO 20022 camt.053"),
+        TransactionFormat(pain001.FORMAT, pain001.read, description="ISO 20022 pain.001"),
+        TransactionFormat(pacs008.FORMAT, pacs008.read, description="ISO 20022 pacs.008"),
     )
 }
 
