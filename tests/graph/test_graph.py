@@ -360,9 +360,10 @@ def test_two_ended_search_finds_shortest_paths_like_rustworkx() -> None:
     import itertools
     import random
 
+    import numpy as np
     import rustworkx as rx
 
-    from caselens.graph.queries import _bidirectional
+    from caselens.graph.adjacency import Adjacency
 
     rng = random.Random(3)
     for trial in range(200):
@@ -372,7 +373,9 @@ def test_two_ended_search_finds_shortest_paths_like_rustworkx() -> None:
         if source == target:
             continue
         expected = rx.dijkstra_shortest_paths(walk, source, target=target)
-        route = _bidirectional(walk, source, target, 60)
+        pairs = sorted({(min(a, b), max(a, b)) for a, b in walk.edge_list()})
+        adjacency = Adjacency.from_pairs(size, np.array(pairs, dtype=np.uint64).reshape(-1, 2))
+        route = adjacency.shortest_route(source, target, 60)
         if target not in expected:
             assert route is None
             continue

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import rustworkx as rx
 
-from caselens.graph.filters import NO_FILTER, EdgeFilter, filtered
+from caselens.graph.filters import NO_FILTER, EdgeFilter, all_pair_weights
 from caselens.graph.model import CaseGraph
 
 EXACT_BETWEENNESS_LIMIT = 5000  # nodes; above this betweenness is estimated from samples
@@ -61,10 +61,9 @@ class Weighted:
 def weighted(graph: CaseGraph, flt: EdgeFilter = NO_FILTER) -> Weighted:
     if flt.trivial:
         return Weighted(len(graph.nodes), graph.pair_nodes, graph.pair_counts)
-    kept = filtered(graph, flt).weighted_edge_list()
-    pairs = np.array([(a, b) for a, b, _ in kept], dtype=np.uint64).reshape(-1, 2)
-    weights = np.array([float(w) for _, _, w in kept], dtype=np.float64)
-    return Weighted(len(graph.nodes), pairs, weights)
+    weights = all_pair_weights(graph, flt)
+    kept = weights > 0
+    return Weighted(len(graph.nodes), graph.pair_nodes[kept], weights[kept].astype(np.float64))
 
 
 MEASURES = ("degree", "weighted_degree", "betweenness", "pagerank")
@@ -99,8 +98,7 @@ def key_players(
         estimate.run()
         between = np.asarray(estimate.scores(), dtype=np.float64)
     else:
-        walk = graph.graph if flt.trivial else arrays.rustworkx()
-        exact = rx.graph_betweenness_centrality(walk, normalized=True)
+        exact = rx.graph_betweenness_centrality(arrays.rustworkx(), normalized=True)
         # CentralityMapping has no get(); nodes it leaves out have no betweenness.
         between = np.zeros(arrays.nodes, dtype=np.float64)
         for node, value in exact.items():
@@ -115,17 +113,17 @@ def key_players(
     ranked = scores[order_by].copy()
     ranked[degree == 0] = -1.0  # isolated nodes are nobody's key player
     top = np.argsort(-ranked, kind="stable")[:limit]
+    shown = [int(n) for n in top if degree[n] > 0]
     rows: list[dict[str, Any]] = [
         {
-            "node": graph.nodes[int(n)].as_dict(),
+            "node": node,
             "degree": int(degree[n]),
             "weighted_degree": int(strength[n]),
             "betweenness": round(float(between[n]), 9),
             "pagerank": round(float(scores["pagerank"][n]), 9),
             "betweenness_sampled": sampled,
         }
-        for n in top
-        if degree[n] > 0
+        for n, node in zip(shown, graph.nodes.dicts(shown), strict=True)
     ]
     rows.sort(key=lambda row: (-float(row[order_by]), str(row["node"]["id"])))
     return rows
@@ -175,7 +173,7 @@ def communities(
             {
                 "community": number,
                 "size": int(sizes[subset]),
-                "members": [graph.nodes[int(n)].as_dict() for n in members],
+                "members": graph.nodes.dicts([int(n) for n in members]),
             }
         )
     return {

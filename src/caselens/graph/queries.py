@@ -1,4 +1,8 @@
-"""Neighbourhoods, paths (optionally time-respecting) and common contacts."""
+"""Neighbourhoods, paths (optionally time-respecting) and common contacts.
+
+Each query walks the graph's adjacency arrays a whole frontier at a time and makes
+records only for what it returns.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,19 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-import rustworkx as rx
+import numpy as np
+import numpy.typing as npt
 
-from caselens.graph.filters import NO_FILTER, EdgeFilter, filtered, pair_weights
+from caselens.graph.adjacency import Mask, segments
+from caselens.graph.events import changes
+from caselens.graph.filters import (
+    NO_FILTER,
+    EdgeFilter,
+    edge_weights,
+    pair_weights,
+    passing_edges,
+    passing_pairs,
+)
 from caselens.graph.model import CaseGraph
 
 DEFAULT_MAX_NODES = 200
@@ -47,48 +61,46 @@ def neighbourhood(
     """Nodes within ``hops`` of the starts, strongest links first, at most ``max_nodes``
     (``truncated`` says some were left out), and the passing edges among them."""
     depth_of = {start: 0 for start in starts}
-    frontier = list(dict.fromkeys(starts))
+    frontier = np.array(list(depth_of), dtype=np.int64)
     truncated = False
     for depth in range(1, hops + 1):
-        found: dict[int, int] = {}
-        for node in frontier:
-            for neighbour, ids in graph.graph.adj(node).items():
-                if neighbour in depth_of:
-                    continue
-                weight = _weight(graph, flt, ids)
-                if weight > found.get(neighbour, 0):
-                    found[neighbour] = weight
+        found, pairs, _ = graph.adjacency.around(frontier)
+        weights = pair_weights(graph, flt, pairs)
+        fresh = (weights > 0) & ~np.isin(found, np.fromiter(depth_of, np.int64, len(depth_of)))
+        found, weights = found[fresh], weights[fresh]
+        # Each new node once, with its strongest link to the frontier.
+        order = np.lexsort((-weights, found))
+        found, weights = found[order], weights[order]
+        first = changes(found)
+        found, weights = found[first], weights[first]
         room = max(0, max_nodes - len(depth_of))
         if len(found) > room:
             truncated = True
-        ranked = sorted(found, key=lambda n: (-found[n], graph.nodes[n].key))[:room]
-        for node in ranked:
+            # Strongest first; among equals the lower node, which is the lower key.
+            found = found[np.lexsort((found, -weights))[:room]]
+        for node in found.tolist():
             depth_of[node] = depth
-        frontier = ranked
-        if not frontier:
+        frontier = found
+        if not len(frontier):
             break
+    ordered = sorted(depth_of, key=lambda n: (depth_of[n], n))
+    keys = graph.nodes.keys
     return Subgraph(
-        [graph.nodes[n].as_dict() for n in sorted(depth_of, key=lambda n: (depth_of[n], n))],
-        _edges_among(graph, flt, depth_of),
+        graph.nodes.dicts(ordered),
+        graph.edge_dicts(_edges_among(graph, flt, np.array(sorted(depth_of), dtype=np.int64))),
         truncated,
-        {graph.nodes[n].key: depth for n, depth in depth_of.items()},
+        {keys[n]: depth for n, depth in depth_of.items()},
     )
 
 
-def _weight(graph: CaseGraph, flt: EdgeFilter, ids: list[int]) -> int:
-    if flt.trivial:
-        return sum(graph.edges[i].count for i in ids)
-    return pair_weights(graph, flt, ids)[0]
-
-
-def _edges_among(
-    graph: CaseGraph, flt: EdgeFilter, members: dict[int, int]
-) -> list[dict[str, Any]]:
-    # rustworkx's subgraph renumbers nodes, but its payloads are our edge ids.
-    found: list[int] = []
-    for ids in graph.graph.subgraph(list(members)).edges():
-        found.extend(ids if flt.trivial else pair_weights(graph, flt, ids)[1])
-    return [graph.edge_dict(i) for i in sorted(found)]
+def _edges_among(graph: CaseGraph, flt: EdgeFilter, members: npt.NDArray[np.int64]) -> list[int]:
+    """Ids of the passing edges between ``members`` (sorted node numbers), ascending."""
+    found, pairs, owners = graph.adjacency.around(members)
+    inside = (members[owners] < found) & np.isin(found, members)
+    edges, _ = segments(graph.pair_start, pairs[inside])
+    if not flt.trivial:
+        edges = edges[edge_weights(graph.edges, flt, edges) > 0]
+    return [int(i) for i in np.sort(edges).tolist()]
 
 
 def common_contacts(
@@ -100,22 +112,28 @@ def common_contacts(
 ) -> list[dict[str, Any]]:
     """Nodes linked directly to every one of ``members``, strongest first, with the edges."""
     member_set = set(members)
-    per_member: dict[int, dict[int, list[int]]] = {}
+    per_member: list[dict[int, int]] = []  # per member: neighbour -> pair
     for member in members:
-        linked: dict[int, list[int]] = {}
-        for neighbour, ids in graph.graph.adj(member).items():
-            kept = pair_weights(graph, flt, ids)[1]
-            if kept and neighbour not in member_set:
-                linked[neighbour] = kept
-        per_member[member] = linked
-    common = set.intersection(*(set(linked) for linked in per_member.values()))
-    rows: list[dict[str, Any]] = []
+        found, pairs, _ = graph.adjacency.around(np.array([member], dtype=np.int64))
+        kept = pair_weights(graph, flt, pairs) > 0
+        per_member.append(
+            {
+                n: p
+                for n, p in zip(found[kept].tolist(), pairs[kept].tolist(), strict=True)
+                if n not in member_set
+            }
+        )
+    common = set.intersection(*(set(linked) for linked in per_member))
+    ranked: list[tuple[int, int, list[int]]] = []
     for node in common:
-        edges = [graph.edge_dict(i) for member in members for i in per_member[member][node]]
-        weight = sum(int(edge["count"]) for edge in edges)
-        rows.append({"node": graph.nodes[node].as_dict(), "weight": weight, "edges": edges})
-    rows.sort(key=lambda row: (-int(row["weight"]), str(row["node"]["id"])))
-    return rows[:limit]
+        ids = [i for linked in per_member for i in passing_edges(graph, flt, linked[node])]
+        ranked.append((-int(graph.edges.count[ids].sum()), node, ids))
+    ranked.sort()  # strongest first, then by node, which is by key
+    nodes = graph.nodes.dicts([node for _, node, _ in ranked[:limit]])
+    return [
+        {"node": node, "weight": -weight, "edges": graph.edge_dicts(ids)}
+        for node, (weight, _, ids) in zip(nodes, ranked[:limit], strict=True)
+    ]
 
 
 def paths(
@@ -129,27 +147,30 @@ def paths(
     max_hops: int = 6,
 ) -> PathResult:
     """The shortest paths and, with ``extra_hops``, those up to that many hops longer."""
-    walk = graph.graph if flt.trivial else filtered(graph, flt)
-    result = PathResult(graph.nodes[source].key, graph.nodes[target].key, None, [], False, False)
+    keys = graph.nodes.keys
+    result = PathResult(keys[source], keys[target], None, [], False, False)
     if source == target:
         return result
+    passing = passing_pairs(graph, flt)
     if extra_hops == 0 and max_paths == 1:
-        route = _bidirectional(walk, source, target, max_hops)
+        route = graph.adjacency.shortest_route(source, target, max_hops, passing)
         if route is not None:
             result.shortest = len(route) - 1
             result.paths = [_hops(graph, flt, route)]
         return result
-    to_target = _distances(walk, target, max_hops)
-    if source not in to_target:
+    to_target = graph.adjacency.distances(target, max_hops, passing)
+    if to_target[source] < 0:
         return result
-    shortest = to_target[source]
+    shortest = int(to_target[source])
     limit = min(max_hops, shortest + extra_hops)
     routes: list[list[int]] = []
     budget = [MAX_EXPANSIONS]
     # Length by length, so that a cut at max_paths never drops a shorter path.
     for hops in range(shortest, limit + 1):
         wanted = max_paths + 1 - len(routes)
-        routes.extend(_routes_of_length(walk, source, target, hops, to_target, wanted, budget))
+        routes.extend(
+            _routes_of_length(graph, passing, source, target, hops, to_target, wanted, budget)
+        )
         if len(routes) > max_paths or budget[0] <= 0:
             break
     result.shortest = shortest
@@ -158,61 +179,13 @@ def paths(
     return result
 
 
-def _bidirectional(walk: rx.PyGraph, source: int, target: int, max_hops: int) -> list[int] | None:
-    """One shortest path by breadth-first search from both ends, always growing the
-    smaller side: on small-world graphs it meets after a few thousand nodes, where a
-    search from one end visits most of the graph."""
-    sides: tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]] = (
-        {source: (source, 0)},
-        {target: (target, 0)},
-    )
-    frontiers = ([source], [target])
-    for _ in range(max_hops):
-        grow = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
-        mine, other = sides[grow], sides[1 - grow]
-        following: list[int] = []
-        best: tuple[int, int, int] | None = None  # (length, node, parent)
-        for node in frontiers[grow]:
-            depth = mine[node][1] + 1
-            for neighbour in walk.neighbors(node):
-                if neighbour in mine:
-                    continue
-                if neighbour in other:
-                    length = depth + other[neighbour][1]
-                    if best is None or (length, neighbour) < best[:2]:
-                        best = (length, neighbour, node)
-                    continue
-                mine[neighbour] = (node, depth)
-                following.append(neighbour)
-        if best is not None:
-            length, meeting, parent = best
-            if length > max_hops:
-                return None
-            mine[meeting] = (parent, mine[parent][1] + 1)
-            half = _walk_back(mine, meeting)
-            rest = _walk_back(other, meeting)
-            route = half[::-1] + rest[1:]
-            return route if grow == 0 else route[::-1]
-        if not following:
-            return None
-        frontiers = (following, frontiers[1]) if grow == 0 else (frontiers[0], following)
-    return None
-
-
-def _walk_back(parents: dict[int, tuple[int, int]], node: int) -> list[int]:
-    route = [node]
-    while parents[node][0] != node:
-        node = parents[node][0]
-        route.append(node)
-    return route
-
-
 def _routes_of_length(
-    walk: rx.PyGraph,
+    graph: CaseGraph,
+    passing: Mask | None,
     source: int,
     target: int,
     hops: int,
-    to_target: dict[int, int],
+    to_target: npt.NDArray[np.int16],
     wanted: int,
     budget: list[int],
 ) -> list[list[int]]:
@@ -230,32 +203,20 @@ def _routes_of_length(
             if left == 0:
                 found.append(route)
             continue
-        for neighbour in sorted(walk.neighbors(node), reverse=True):
-            distance = to_target.get(neighbour)
-            if distance is not None and distance <= left - 1 and neighbour not in route:
+        for neighbour in reversed(graph.adjacency.neighbours_of(node, passing)):
+            distance = int(to_target[neighbour])
+            if 0 <= distance <= left - 1 and neighbour not in route:
                 stack.append([*route, neighbour])
     return found
 
 
-def _distances(walk: rx.PyGraph, start: int, max_hops: int) -> dict[int, int]:
-    distances: dict[int, int] = {}
-    for depth, layer in enumerate(rx.graph_bfs_layers(walk, [start])):
-        if depth > max_hops:
-            break
-        for node in layer:
-            distances[node] = depth
-    return distances
-
-
 def _hops(graph: CaseGraph, flt: EdgeFilter, route: list[int]) -> list[dict[str, Any]]:
+    nodes = graph.nodes.dicts(route)
     hops = []
-    for first, second in itertools.pairwise(route):
-        kept = pair_weights(graph, flt, graph.edge_ids(first, second))[1]
-        hops.append(
-            {
-                "from": graph.nodes[first].as_dict(),
-                "to": graph.nodes[second].as_dict(),
-                "edges": [graph.edge_dict(i) for i in kept],
-            }
-        )
+    for (first, second), ends in zip(
+        itertools.pairwise(route), itertools.pairwise(nodes), strict=True
+    ):
+        pair = graph.pair_of(first, second)
+        kept = passing_edges(graph, flt, pair) if pair is not None else []
+        hops.append({"from": ends[0], "to": dict(ends[1]), "edges": graph.edge_dicts(kept)})
     return hops

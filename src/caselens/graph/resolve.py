@@ -4,6 +4,7 @@ address, a phone number, an IBAN, or a name shown on exactly one node."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from caselens.errors import InvalidInput, NotFound
 from caselens.graph.build import SELECTOR_CATEGORY
@@ -24,15 +25,18 @@ def resolve(graph: CaseGraph, reference: str) -> int:
         if found is not None:
             return found
     lowered = text.casefold()
+    keys = graph.nodes.keys
     if _HEX_PREFIX.match(lowered):
-        matches = [i for key, i in graph.index.items() if key.startswith(lowered)]
-        if len(matches) == 1:
-            return matches[0]
-    named = [i for i, node in enumerate(graph.nodes) if node.label.casefold() == lowered]
+        # Node numbers follow sorted keys: the keys with a prefix are one run.
+        first = bisect_left(keys, lowered)
+        matches = sum(1 for key in keys[first : first + 2] if key.startswith(lowered))
+        if matches == 1:
+            return first
+    named = [i for i, label in enumerate(graph.nodes.labels) if label.casefold() == lowered]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
-        shown = ", ".join(graph.nodes[i].key for i in named[:5])
+        shown = ", ".join(keys[i] for i in named[:5])
         raise InvalidInput(
             f"{reference!r} names {len(named)} nodes: give one of their ids ({shown})",
             reference=reference,

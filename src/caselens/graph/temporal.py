@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from caselens.graph.filters import NO_FILTER, EdgeFilter
-from caselens.graph.model import CaseGraph
+import numpy as np
+
+from caselens.graph.filters import NO_FILTER, EdgeFilter, edge_weights
+from caselens.graph.model import DIRECTED_KINDS, EDGE_KINDS, CaseGraph
+
+_DIRECTED_CODES = frozenset(code for code, kind in enumerate(EDGE_KINDS) if kind in DIRECTED_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +44,11 @@ def time_respecting_path(
     for _ in range(max_hops):
         reached: dict[int, TimedHop] = {}
         for node, at in frontier.items():
-            for neighbour, ids in graph.graph.adj(node).items():
+            found, pairs, _ = graph.adjacency.around(np.array([node], dtype=np.int64))
+            for neighbour, pair in zip(found.tolist(), pairs.tolist(), strict=True):
                 if neighbour == source:
                     continue
-                hop = _earliest_hop(graph, flt, node, neighbour, ids, at, follow_direction)
+                hop = _earliest_hop(graph, flt, node, neighbour, pair, at, follow_direction)
                 if hop is None:
                     continue
                 best = arrival.get(neighbour)
@@ -68,18 +73,18 @@ def _earliest_hop(
     flt: EdgeFilter,
     node: int,
     neighbour: int,
-    ids: list[int],
+    pair: int,
     after: str | None,
     follow_direction: bool,
 ) -> TimedHop | None:
+    edges = graph.edges
+    ids = np.arange(graph.pair_start[pair], graph.pair_start[pair + 1], dtype=np.int64)
     best: TimedHop | None = None
-    for edge_id in ids:
-        edge = graph.edges[edge_id]
-        if not flt.weight(edge):
+    for edge_id in ids[edge_weights(edges, flt, ids) > 0].tolist():
+        directed = int(edges.kind[edge_id]) in _DIRECTED_CODES
+        if follow_direction and directed and int(edges.source[edge_id]) != node:
             continue
-        if follow_direction and edge.directed and edge.source != node:
-            continue
-        found = edge.first_event(after, flt.since, flt.until)
+        found = edges.first_event(edge_id, after, flt.since, flt.until_end)
         if found is not None and (best is None or found < best.time):
             best = TimedHop(node, neighbour, edge_id, found)
     return best

@@ -1,6 +1,7 @@
 """The entity graph of a case: neighbours, paths, common contacts, key players,
-communities and exports. Every call builds the graph from the case's current entities
-and is audited as a read."""
+communities and exports. Every call is audited as a read. The graph is built from the
+case's current entities once and kept in ``self.graphs`` (``graph.cache``) until an
+ingest or any new entity or mention row changes what it was built from."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from caselens.actor import Actor
 from caselens.errors import CaselensError, InvalidInput, NotFound
 from caselens.graph import centrality
 from caselens.graph.build import build_graph
+from caselens.graph.cache import GraphCache
 from caselens.graph.export import EXPORTERS, FORMATS
 from caselens.graph.filters import EdgeFilter, check_kinds
 from caselens.graph.model import CaseGraph
 from caselens.graph.queries import PathResult, Subgraph, common_contacts, neighbourhood, paths
 from caselens.graph.resolve import resolve
 from caselens.graph.temporal import time_respecting_path
+from caselens.runtime import Runtime
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
 
@@ -56,6 +59,10 @@ def _moment(value: str | None, name: str) -> str | None:
 
 
 class GraphService(Service):
+    def __init__(self, runtime: Runtime, *, cached_graphs: int = 2) -> None:
+        super().__init__(runtime)
+        self.graphs = GraphCache(build_graph, cached_graphs)
+
     def _read(
         self,
         actor: Actor,
@@ -69,7 +76,7 @@ class GraphService(Service):
         def body(connection: Connection, case: Row[Any]) -> tuple[T | None, CaselensError | None]:
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
-            graph = build_graph(connection, case.id)
+            graph = self.graphs.graph(connection, case.id)
             try:
                 result = query(graph)
             except (NotFound, InvalidInput) as error:
