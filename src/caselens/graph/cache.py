@@ -75,6 +75,12 @@ class GraphCache:
                 self._graphs.popitem(last=False)
         return graph
 
+    def kept(self, case_id: str) -> CaseGraph | None:
+        """The graph kept for a case, without checking that it is still current."""
+        with self._lock:
+            found = self._graphs.get(case_id)
+        return found[1] if found else None
+
     def forget(self, case_id: str | None = None) -> None:
         """Drop one case's graph, or all of them."""
         with self._lock:
