@@ -7,26 +7,14 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from sqlalchemy import select
-
-from caselens.db.schema import cases
-from caselens.graph.build import build_graph
-from caselens.graph.model import EVIDENCE_CAP, CaseGraph
+from caselens.graph.model import EVIDENCE_CAP
 from caselens.services import Caselens
 from caselens.services.graph import edge_filter
 from tests.conftest import ADMIN
 from tests.graph.rows import CaseRows
-from tests.graph.test_graph import MAIL_1, MAIL_2, service
+from tests.graph.test_graph import MAIL_1, MAIL_2, graph_of, service
 
 Expected = dict[tuple[str, str, str], tuple[int, list[str], list[str]]]
-
-
-def graph_of(app: Caselens, reference: str) -> CaseGraph:
-    with app.runtime.transaction() as connection:
-        case_id = connection.execute(
-            select(cases.c.id).where(cases.c.reference == reference)
-        ).scalar_one()
-        return build_graph(connection, case_id)
 
 
 def random_case(app: Caselens, case: str, seed: int) -> Expected:
