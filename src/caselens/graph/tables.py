@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from caselens.graph.adjacency import segments
 from caselens.graph.records import CATEGORIES, DIRECTED_KINDS, EDGE_KINDS, ROLES, Edge, Node
 
 TIME_DTYPE = np.dtype("S19")  # ISO 8601 to the second, ASCII: compares as the strings do
-_DIRECTED = np.array([kind in DIRECTED_KINDS for kind in EDGE_KINDS], dtype=bool)
+_DIRECTED = tuple(kind in DIRECTED_KINDS for kind in EDGE_KINDS)
 _ROLE_NAMES = [[ROLES[i] for i in range(len(ROLES)) if bits >> i & 1] for bits in range(8)]
 
 
@@ -90,7 +92,7 @@ class EdgeTable:
             int(self.source[index]),
             int(self.target[index]),
             EDGE_KINDS[kind],
-            bool(_DIRECTED[kind]),
+            _DIRECTED[kind],
             int(self.count[index]),
             self.times_of(index),
             self.evidence_of(index),
@@ -126,6 +128,10 @@ class EdgeTable:
     def records(self, ids: list[int], keys: list[str]) -> list[dict[str, Any]]:
         """``CaseGraph.edge_dict`` of many edges, reading each column once."""
         picked = np.asarray(ids, dtype=np.int64)
+        # All the edges' evidence in one gather, then cut per edge.
+        flat, _ = segments(self.evidence_offsets, picked)
+        names = iter([self.items[n] for n in self.evidence[flat].tolist()])
+        shown = (self.evidence_offsets[picked + 1] - self.evidence_offsets[picked]).tolist()
         starts = self.time_offsets[picked]
         ends = self.time_offsets[picked + 1]
         dated = ends > starts
@@ -136,7 +142,6 @@ class EdgeTable:
         else:  # no edge has a time
             first_times = last_times = [b""] * len(ids)
         columns = zip(
-            ids,
             self.source[picked].tolist(),
             self.target[picked].tolist(),
             self.kind[picked].tolist(),
@@ -144,6 +149,7 @@ class EdgeTable:
             dated.tolist(),
             first_times,
             last_times,
+            shown,
             self.evidence_count[picked].tolist(),
             self.roles[picked].tolist(),
             strict=True,
@@ -153,15 +159,13 @@ class EdgeTable:
                 "source": keys[source],
                 "target": keys[target],
                 "kind": EDGE_KINDS[kind],
-                "directed": bool(_DIRECTED[kind]),
+                "directed": _DIRECTED[kind],
                 "count": count,
                 "first": first.decode() if has_time else None,
                 "last": last.decode() if has_time else None,
-                "evidence": self.evidence_of(edge),
-                "evidence_count": evidence_count,
+                "evidence": list(islice(names, listed)),
+                "evidence_count": items,
                 "roles": list(_ROLE_NAMES[roles]),
             }
-            for edge, source, target, kind, count, has_time, first, last, evidence_count, roles in (
-                columns
-            )
+            for source, target, kind, count, has_time, first, last, listed, items, roles in columns
         ]
