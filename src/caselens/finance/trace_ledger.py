@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -45,13 +45,17 @@ class Payment:
     row: int
     tx_id: str
     ts: int
-    time: datetime
+    time_us: int  # microseconds since the epoch, UTC; ``time`` made only when shown
     payer: str
     payee: str
     amount: float
     currency: str
     amount_received: float
     currency_received: str
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.time_us / 1_000_000, UTC)
 
     @property
     def rate(self) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ def _payment(values: tuple[Any, ...]) -> Payment:
         row=int(row),
         tx_id=str(tx_id),
         ts=int(ts),
-        time=datetime.fromtimestamp(time_us / 1_000_000, UTC),
+        time_us=int(time_us),
         payer=str(payer),
         payee=str(payee),
         amount=float(amount),
