@@ -14,6 +14,14 @@ from typing import ClassVar
 
 # The kinds of names (as opposed to identifiers) the name extractor reports.
 NAME_KINDS = ("person", "organization", "location")
+# Entity properties whose values are selectors (a contact's phone, an account's e-mail),
+# and the selector kind of each.
+IDENTIFIER_PROPERTIES = {"email": "email", "phone": "phone", "iban": "iban"}
+
+
+def identifier_value(kind: str, value: str) -> str:
+    """A property's value as the selector it is: e-mail addresses compare lower-cased."""
+    return value.lower() if kind == "email" else value
 
 
 @dataclass(frozen=True, slots=True)

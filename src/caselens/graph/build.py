@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from caselens.db.schema import mentions
+from caselens.extract.base import IDENTIFIER_PROPERTIES, identifier_value
 from caselens.graph.builder import GraphBuilder
 from caselens.graph.fragments import (
     NODE_SCHEMATA,
@@ -55,7 +56,6 @@ SELECTOR_CATEGORY = {
     "organization": "organisation",
 }
 # Properties whose values are selectors of the entity, and the selector kind of each.
-IDENTIFIER_PROPERTIES = {"email": "email", "phone": "phone", "iban": "iban"}
 # Accounts win over people when both hold a selector: the account is what communicated.
 _HOLDER_RANK = {"UserAccount": 0, "LegalEntity": 1, "BankAccount": 2, "CryptoWallet": 2}
 DEFAULT_MAX_PER_ITEM = 25
@@ -94,7 +94,7 @@ def _add_entity_nodes(builder: GraphBuilder, fragments: dict[str, Fragments]) ->
         number = builder.node(key, NODE_SCHEMATA[found.schema], found.schema, label)
         for prop, kind in IDENTIFIER_PROPERTIES.items():
             for value in props.get(prop, []):
-                normalized = value.lower() if kind == "email" else value
+                normalized = identifier_value(kind, value)
                 builder.identifiers.setdefault(number, []).append(f"{kind}:{normalized}")
                 rank = (_HOLDER_RANK.get(found.schema, 9), key)
                 known = holders.get((kind, normalized))

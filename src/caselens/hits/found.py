@@ -25,6 +25,8 @@ from caselens.db.types import utcnow
 
 # Selectors listed in one audit record; a case sharing 100,000 numbers gets 100 records.
 VALUES_PER_RECORD = 1000
+# Keys in one ``IN`` list: well inside SQLite's and PostgreSQL's limits on parameters.
+KEYS_PER_STATEMENT = 500
 
 
 def find_hits(connection: Connection, case_id: str) -> int:
@@ -119,12 +121,15 @@ def announce(connection: Connection, signer: HeadSigner, actor: Actor) -> int:
                 )
         chain.append(connection, signer, chain.audit_chain(case_id), entries)
     # Only the rows announced here: a hit another writer recorded meanwhile waits its turn.
+    mark_hits(connection, [tuple(row) for row in pending], announced=True)
+    return len(pending)
+
+
+def mark_hits(connection: Connection, keys: list[tuple[Any, ...]], **values: Any) -> None:
+    """Set ``values`` on the hit rows named by (case, other case, kind, value) keys."""
     key = tuple_(
         cross_hits.c.case_id, cross_hits.c.other_case_id, cross_hits.c.kind, cross_hits.c.value
     )
-    keys = [tuple(row) for row in pending]
-    for start in range(0, len(keys), 500):
-        connection.execute(
-            update(cross_hits).where(key.in_(keys[start : start + 500])).values(announced=True)
-        )
-    return len(pending)
+    for start in range(0, len(keys), KEYS_PER_STATEMENT):
+        chunk = keys[start : start + KEYS_PER_STATEMENT]
+        connection.execute(update(cross_hits).where(key.in_(chunk)).values(**values))

@@ -14,15 +14,13 @@ from typing import Any
 
 from caselens.db.bulk import PreparedInsert, prepare_insert
 from caselens.db.schema import selector_index
+from caselens.extract.base import IDENTIFIER_PROPERTIES, identifier_value
 
 IDENTIFIER_KINDS = frozenset(
     {"phone", "email", "iban", "card", "imei", "btc", "ltc", "eth", "trx", "xmr"}
 )
 NAME_KINDS = frozenset({"person", "organization"})
 INDEXED_KINDS = IDENTIFIER_KINDS | NAME_KINDS
-# Identifier properties of entities (a contact's phone, an account's e-mail) that are
-# selectors even where no text mentions them.
-_ENTITY_PROPERTIES = {"email": "email", "phone": "phone", "iban": "iban"}
 
 
 def indexable(kind: str, value: str) -> bool:
@@ -42,11 +40,11 @@ def batch_selectors(
         properties = row.get("properties")
         if not isinstance(properties, dict):
             continue
-        for prop, kind in _ENTITY_PROPERTIES.items():
+        for prop, kind in IDENTIFIER_PROPERTIES.items():
             values = properties.get(prop)
             for value in values if isinstance(values, list) else ():
                 if isinstance(value, str) and value:
-                    found.add((kind, value.lower() if kind == "email" else value))
+                    found.add((kind, identifier_value(kind, value)))
     return found
 
 

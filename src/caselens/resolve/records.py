@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from caselens.db.schema import entities
-from caselens.graph.build import IDENTIFIER_PROPERTIES, NODE_SCHEMATA
+from caselens.extract.base import IDENTIFIER_PROPERTIES, identifier_value
+from caselens.graph.fragments import NODE_SCHEMATA
 
 # Which entities may be one: a person is never a company, an account may be either.
 FAMILIES = {
@@ -68,7 +69,7 @@ def read_records(connection: Connection, case_id: str) -> dict[str, Record]:
                 record.names.append(joined)
         for prop, kind in IDENTIFIER_PROPERTIES.items():
             for value in _strings(properties.get(prop)):
-                record.identifiers.add((kind, value.lower() if kind == "email" else value))
+                record.identifiers.add((kind, identifier_value(kind, value)))
     return found
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, tuple_, update
+from sqlalchemy import Connection, Row, func, select, tuple_
 
 from caselens.actor import Actor
 from caselens.db.schema import cases, cross_hits, memberships, mentions, users
 from caselens.db.types import utcnow
-from caselens.hits.found import announce, find_hits
+from caselens.hits.found import announce, find_hits, mark_hits
 from caselens.services.access import membership_role, purpose_for, require_member, user_row
 from caselens.services.base import Service
 
@@ -131,24 +131,14 @@ class HitService(Service):
                 )
                 for row in rows
             ]
-            self._mark_listed(connection, case.id, [r for r in rows if r.listed_at is None])
+            unlisted = [
+                (case.id, r.other_case_id, r.kind, r.value) for r in rows if r.listed_at is None
+            ]
+            mark_hits(connection, unlisted, listed_at=utcnow())
             self._record_listing(connection, actor, case, purpose, hits, member_of, rows)
             return hits
 
         return self._in_case(actor, "hits.list", reference, body)
-
-    def _mark_listed(
-        self, connection: Connection, case_id: str, rows: builtins.list[Row[Any]]
-    ) -> None:
-        key = tuple_(cross_hits.c.other_case_id, cross_hits.c.kind, cross_hits.c.value)
-        keys = [(r.other_case_id, r.kind, r.value) for r in rows]
-        now = utcnow()
-        for start in range(0, len(keys), 500):
-            connection.execute(
-                update(cross_hits)
-                .where(cross_hits.c.case_id == case_id, key.in_(keys[start : start + 500]))
-                .values(listed_at=now)
-            )
 
     def _record_listing(
         self,
