@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=default_workers, ge=1, le=256)
     item_timeout: float = Field(default=120.0, gt=0, description="seconds one parser may run")
     item_memory_mb: int = Field(
-        default=4096, ge=64, description="address-space limit of a parser process, MiB"
+        default=4096, ge=64, description="address space a parser may add to its worker, MiB"
     )
     batch_size: int = Field(default=2000, ge=1, description="items per database transaction")
     batch_seconds: float = Field(default=5.0, gt=0, description="longest wait before a commit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 from dataclasses import dataclass
 
 from caselens.config import Settings
@@ -47,3 +48,37 @@ class Limits:
                 "(limit max_expansion_ratio): a decompression bomb?"
             )
         return None
+
+
+def address_space_bytes() -> int:
+    """This process's virtual address space now (Linux ``VmSize``), or 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * resource.getpagesize()
+
+
+def bound_address_space(parser_mb: int) -> None:
+    """Let this process map at most ``parser_mb`` MiB more than it holds now.
+
+    A forked worker inherits its parent's address space, which in a long-lived process
+    (the test suite, a server that has loaded spaCy and CTranslate2) may already be
+    gigabytes: an absolute limit would leave no room even for SQLite's shared memory.
+    """
+    limit = address_space_bytes() + parser_mb * MIB
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(
+        resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY else limit)
+    )
+
+
+def address_space_left() -> int | None:
+    """Bytes this process may still map under its limit; None when it has none."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return max(soft - address_space_bytes(), 0)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import faulthandler
 import gc
-import resource
 import signal
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from caselens.extract.analyze import Analyzer
 from caselens.extract.base import ExtractionContext
 from caselens.extract.names import names_available
 from caselens.ingest.formats import active_ingestors
-from caselens.ingest.limits import Limits
+from caselens.ingest.limits import Limits, bound_address_space
 from caselens.ingest.rows import Outcome, record_result
 from caselens.ingest.tasks import Task
 from caselens.ingest.worker import ItemProcessor
@@ -90,9 +89,8 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # so does a termination request
     faulthandler.disable()
     settings = config.settings
-    limit = settings.item_memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        bound_address_space(settings.item_memory_mb)
     # Objects inherited or imported so far live as long as the process: keep the cyclic
     # garbage collector from walking them again and again.
     gc.freeze()

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import resource
 import shutil
 import time
 from pathlib import Path
 
+from caselens.ingest.limits import MIB, address_space_left
 from caselens.transcribe.engine import (
     DECODE_OPTIONS,
     DecodeFailed,
@@ -57,18 +57,18 @@ def unavailable_reason() -> str | None:
     return None
 
 
-# Address space the model needs: CTranslate2 reserves about 1.1 GiB when it loads Whisper
-# base (only ~0.5 GiB of it resident), on top of faster-whisper, onnxruntime and caselens.
+# Address space loading the model adds: CTranslate2 reserves about 1.4 GiB for Whisper
+# base (only ~0.5 GiB of it resident), then faster-whisper and onnxruntime, with margin.
 NEEDED_ADDRESS_SPACE_MB = 3072
 
 
 def memory_problem() -> str | None:
-    """Why this process's address-space limit is too small for the model, or None."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
-    if soft == resource.RLIM_INFINITY or soft >= NEEDED_ADDRESS_SPACE_MB * 1024 * 1024:
+    """Why this process's address-space limit leaves too little room for the model, or None."""
+    left = address_space_left()
+    if left is None or left >= NEEDED_ADDRESS_SPACE_MB * MIB:
         return None
     return (
-        f"the parser memory limit ({soft // (1024 * 1024)} MiB) is below the "
+        f"the parser memory limit leaves {left // MIB} MiB, below the "
         f"{NEEDED_ADDRESS_SPACE_MB} MiB the model needs (raise item_memory_mb)"
     )
 
