@@ -12,9 +12,14 @@ from PIL import Image
 from sqlalchemy import func, insert, select
 
 from caselens.db.schema import items, log_records, transcript_segments, transcripts
+from caselens.finance.trace import TraceRequest
 from caselens.services import Caselens
 from caselens.transcribe.rows import transcript_rows
 from tests.conftest import ADMIN
+from tests.finance.test_import_amlworld import GOOD as AMLWORLD_ROWS
+from tests.finance.test_import_amlworld import write_amlworld
+
+AMLWORLD_ROW = AMLWORLD_ROWS[0]
 
 
 def _audit_count(app: Caselens) -> int:
@@ -63,6 +68,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         _pretend_transcribed(app, item_id["id"])
         return app.items.show(ADMIN, "C1", item_id["id"])
 
+    payments = write_amlworld(tmp_path / "payments.csv", [AMLWORLD_ROW])
     calls: dict[str, Callable[[], Any]] = {
         "users.init": lambda: app.users.init(ADMIN),
         "users.add": lambda: app.users.add(ADMIN, "alice"),
@@ -111,6 +117,11 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "resolution.judge": lambda: app.resolution.judge(
             ADMIN, "C1", "a@example.com", "b@example.com", "different"
         ),
+        "transactions.import_file": lambda: app.transactions.import_file(
+            ADMIN, "C1", payments, "amlworld"
+        ),
+        "transactions.datasets": lambda: app.transactions.datasets(ADMIN, "C1"),
+        "tracing.trace": lambda: app.tracing.trace(ADMIN, "C1", TraceRequest(row=0)),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -132,6 +143,8 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "graph",
             "hits",
             "resolution",
+            "transactions",
+            "tracing",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

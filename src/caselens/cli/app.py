@@ -20,6 +20,7 @@ from caselens.cli import (
     resolve,
     search,
     timeline,
+    trace,
     transcripts,
     tx,
 )
@@ -78,6 +79,7 @@ app.add_typer(hashsets.hashsets_app, name="hashsets")
 app.command("transcript")(transcripts.transcript)
 app.command("timeline")(timeline.timeline)
 app.add_typer(tx.tx_app, name="tx")
+app.command("trace")(trace.trace)
 app.command("verify")(evidence.verify)
 app.command("audit")(evidence.audit)
 app.command("demo")(demo)

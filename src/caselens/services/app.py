@@ -17,6 +17,7 @@ from caselens.services.resolution import ResolutionService
 from caselens.services.search import SearchService
 from caselens.services.selectors import SelectorService
 from caselens.services.timeline import TimelineService
+from caselens.services.tracing import TraceService
 from caselens.services.transactions import TransactionService
 from caselens.services.transcripts import TranscriptService
 from caselens.services.users import UserService
@@ -44,6 +45,7 @@ class Caselens:
         self.hits = HitService(self.runtime)
         self.resolution = ResolutionService(self.runtime)
         self.transactions = TransactionService(self.runtime)
+        self.tracing = TraceService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

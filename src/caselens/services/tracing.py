@@ -1,0 +1,69 @@
+"""Fund tracing over a case's transaction datasets, under the case's access rules.
+
+The trace itself (``finance.trace``) reads the dataset's Parquet file in place, after its
+hash has been re-checked; this service picks the dataset, checks membership, and records
+the trace as a read in the case's audit log with its parameters and how much it found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Row, select
+
+from caselens.actor import Actor
+from caselens.db.schema import tx_datasets
+from caselens.errors import InvalidInput, NotFound
+from caselens.finance.datasets import open_dataset
+from caselens.finance.trace import TraceRequest, trace
+from caselens.finance.trace_result import TraceResult
+from caselens.services.access import purpose_for, require_member
+from caselens.services.base import Service
+
+
+class TraceService(Service):
+    def trace(
+        self, actor: Actor, reference: str, request: TraceRequest, dataset: str | None = None
+    ) -> tuple[str, TraceResult]:
+        """Trace funds in one dataset of the case; ``dataset`` is an id or its prefix,
+        and may be left out when the case has only one. Returns the dataset id and the trace."""
+        request.check()
+
+        def body(connection: Connection, case: Row[Any]) -> tuple[str, TraceResult]:
+            require_member(connection, actor, case)
+            purpose = purpose_for(actor, case)
+            chosen = _dataset_row(connection, case.id, dataset)
+            result = trace(open_dataset(self.runtime, chosen), request)
+            self._audit(
+                connection,
+                actor,
+                "tx.trace",
+                case=case,
+                purpose=purpose,
+                target=str(chosen.id),
+                details={
+                    "request": request.as_dict(),
+                    "seeds": len(result.seeds),
+                    "flows": len(result.flows),
+                    "accounts": len(result.nodes),
+                    "truncated": bool(result.stats.get("truncated")),
+                },
+            )
+            return str(chosen.id), result
+
+        return self._in_case(actor, "tx.trace", reference, body)
+
+
+def _dataset_row(connection: Connection, case_id: str, wanted: str | None) -> Row[Any]:
+    query = select(tx_datasets).where(tx_datasets.c.case_id == case_id)
+    if wanted:
+        query = query.where(tx_datasets.c.id.startswith(wanted, autoescape=True))
+    found = connection.execute(query.order_by(tx_datasets.c.imported_at)).all()
+    if not found:
+        if wanted:
+            raise NotFound(f"no transaction dataset {wanted!r} in this case", dataset=wanted)
+        raise NotFound("this case has no transaction datasets (caselens tx import first)")
+    if len(found) > 1:
+        listed = ", ".join(str(row.id)[:12] for row in found)
+        raise InvalidInput(f"several transaction datasets match; name one with --dataset: {listed}")
+    return found[0]
