@@ -22,7 +22,7 @@ from caselens.transcribe.engine import (
     decode_to_file,
     transcribe_samples,
 )
-from caselens.transcribe.model import MODEL_NAME, PART_PACKAGES, ModelUnavailable
+from caselens.transcribe.model import MODEL_NAME, PART_PACKAGES, ModelUnavailable, model_loaded
 
 __all__ = [
     "DECODE_OPTIONS",
@@ -64,6 +64,8 @@ NEEDED_ADDRESS_SPACE_MB = 3072
 
 def memory_problem() -> str | None:
     """Why this process's address-space limit leaves too little room for the model, or None."""
+    if model_loaded():
+        return None  # the model's mapping is already part of what this process holds
     left = address_space_left()
     if left is None or left >= NEEDED_ADDRESS_SPACE_MB * MIB:
         return None

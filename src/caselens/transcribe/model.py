@@ -35,6 +35,12 @@ _lock = threading.Lock()
 _loaded: dict[tuple[str, int], Any] = {}
 
 
+def model_loaded() -> bool:
+    """Whether this process already holds the model (its mapping is then already counted)."""
+    with _lock:
+        return bool(_loaded)
+
+
 class ModelUnavailable(ConfigurationError):
     """The transcription model or its runtime is not installed, or its files are damaged."""
 
