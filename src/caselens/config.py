@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="YAML column mappings for operators' call detail records (CSV)",
     )
+    aml_detectors: dict[str, dict[str, float | int | str]] = Field(
+        default_factory=dict,
+        description='typology detector parameters, e.g. {"fan_in": {"min_counterparties": 6}}',
+    )
     max_text_chars: int = Field(default=20_000_000, ge=1000, description="text kept per item")
     max_depth: int = Field(default=16, ge=1, le=64, description="containers inside containers")
     max_archive_members: int = Field(

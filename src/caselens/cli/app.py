@@ -11,6 +11,7 @@ from typer.exceptions import TyperException
 
 from caselens.cli import (
     admin,
+    alerts,
     evidence,
     graph,
     hashsets,
@@ -80,6 +81,8 @@ app.command("transcript")(transcripts.transcript)
 app.command("timeline")(timeline.timeline)
 app.add_typer(tx.tx_app, name="tx")
 app.command("trace")(trace.trace)
+app.add_typer(alerts.aml_app, name="aml")
+app.command("alerts")(alerts.alerts)
 app.command("verify")(evidence.verify)
 app.command("audit")(evidence.audit)
 app.command("demo")(demo)

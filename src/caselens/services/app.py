@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from caselens.config import Settings
 from caselens.runtime import Runtime
+from caselens.services.alerts import AlertService
 from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.graph import GraphService
@@ -46,6 +47,7 @@ class Caselens:
         self.resolution = ResolutionService(self.runtime)
         self.transactions = TransactionService(self.runtime)
         self.tracing = TraceService(self.runtime)
+        self.alerts = AlertService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row
 
 from caselens.actor import Actor
-from caselens.db.schema import tx_datasets
-from caselens.errors import InvalidInput, NotFound
 from caselens.finance.datasets import open_dataset
 from caselens.finance.trace import TraceRequest, trace
 from caselens.finance.trace_result import TraceResult
 from caselens.services.access import purpose_for, require_member
 from caselens.services.base import Service
+from caselens.services.transactions import dataset_row
 
 
 class TraceService(Service):
@@ -32,7 +31,7 @@ class TraceService(Service):
         def body(connection: Connection, case: Row[Any]) -> tuple[str, TraceResult]:
             require_member(connection, actor, case)
             purpose = purpose_for(actor, case)
-            chosen = _dataset_row(connection, case.id, dataset)
+            chosen = dataset_row(connection, case.id, dataset)
             result = trace(open_dataset(self.runtime, chosen), request)
             self._audit(
                 connection,
@@ -52,18 +51,3 @@ class TraceService(Service):
             return str(chosen.id), result
 
         return self._in_case(actor, "tx.trace", reference, body)
-
-
-def _dataset_row(connection: Connection, case_id: str, wanted: str | None) -> Row[Any]:
-    query = select(tx_datasets).where(tx_datasets.c.case_id == case_id)
-    if wanted:
-        query = query.where(tx_datasets.c.id.startswith(wanted, autoescape=True))
-    found = connection.execute(query.order_by(tx_datasets.c.imported_at)).all()
-    if not found:
-        if wanted:
-            raise NotFound(f"no transaction dataset {wanted!r} in this case", dataset=wanted)
-        raise NotFound("this case has no transaction datasets (caselens tx import first)")
-    if len(found) > 1:
-        listed = ", ".join(str(row.id)[:12] for row in found)
-        raise InvalidInput(f"several transaction datasets match; name one with --dataset: {listed}")
-    return found[0]

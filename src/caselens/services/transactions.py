@@ -30,7 +30,7 @@ from caselens.custody import chain
 from caselens.db.bulk import prepare_insert
 from caselens.db.schema import blobs, items, tx_datasets
 from caselens.db.types import utcnow
-from caselens.errors import InvalidInput
+from caselens.errors import InvalidInput, NotFound
 from caselens.finance.datasets import report_document, store_table
 from caselens.finance.importers import Imported, TransactionFormat, format_for
 from caselens.finance.transactions import BadRow
@@ -409,3 +409,19 @@ def _dataset(row: Row[Any], name: str) -> Dataset:
         warnings=list(report.get("warnings", [])),
         attempts=len(report.get("attempts", [])),
     )
+
+
+def dataset_row(connection: Connection, case_id: str, wanted: str | None) -> Row[Any]:
+    """The case's dataset whose id starts with ``wanted``, or its only one when None."""
+    query = select(tx_datasets).where(tx_datasets.c.case_id == case_id)
+    if wanted:
+        query = query.where(tx_datasets.c.id.startswith(wanted, autoescape=True))
+    found = connection.execute(query.order_by(tx_datasets.c.imported_at)).all()
+    if not found:
+        if wanted:
+            raise NotFound(f"no transaction dataset {wanted!r} in this case", dataset=wanted)
+        raise NotFound("this case has no transaction datasets (caselens tx import first)")
+    if len(found) > 1:
+        listed = ", ".join(str(row.id)[:12] for row in found)
+        raise InvalidInput(f"several transaction datasets match; name one with --dataset: {listed}")
+    return found[0]

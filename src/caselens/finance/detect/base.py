@@ -180,7 +180,7 @@ class Detector(ABC):
         self.check(values)
         return values
 
-    def check(self, values: Mapping[str, ParameterValue]) -> None:
+    def check(self, values: Mapping[str, ParameterValue]) -> None:  # noqa: B027
         """Refuse combinations of parameters that cannot work (override to add rules)."""
 
     @abstractmethod

@@ -35,6 +35,9 @@ class Cycles(Detector):
     parameters: ClassVar[Mapping[str, Parameter]] = {
         "hub_limit": HUB_LIMIT,
         "max_hops": Parameter(MAX_HOPS, f"longest cycle, payments (2 to {MAX_HOPS})", minimum=2),
+        "min_hops": Parameter(
+            3, "shortest cycle, payments (2 would count every A->B->A refund)", minimum=2
+        ),
         "window_hours": Parameter(168, "longest time from the first payment to the last", 1),
         "tolerance": Parameter(
             0.2, "each payment within this fraction of the amount received before it"
@@ -45,6 +48,8 @@ class Cycles(Detector):
     def check(self, values: Mapping[str, ParameterValue]) -> None:
         if int(values["max_hops"]) > MAX_HOPS:
             raise InvalidInput(f"cycle: max_hops is at most {MAX_HOPS}")
+        if int(values["min_hops"]) > int(values["max_hops"]):
+            raise InvalidInput("cycle: min_hops is above max_hops")
 
     def query(self, values: Mapping[str, ParameterValue], dialect: Dialect) -> str:
         window = int(values["window_hours"]) * HOUR
@@ -52,8 +57,8 @@ class Cycles(Detector):
         hops = int(values["max_hops"])
         steps = [
             f"""p1 AS (
-    SELECT rn AS r0, ts AS t0, payer AS origin, payee AS last, ts, rn, amount_received AS first_amount,
-        amount_received AS carried, currency_received AS cur,
+    SELECT rn AS r0, ts AS t0, payer AS origin, payee AS last, ts, rn,
+        amount_received AS first_amount, amount_received AS carried, currency_received AS cur,
         {dialect.make_list("payer", "payee")} AS path, {dialect.make_list("rn")} AS rows, 1 AS hops
     FROM e WHERE amount >= {float(values["min_amount"])!r} AND payer IN (SELECT payee FROM e)
 )"""
@@ -73,7 +78,8 @@ class Cycles(Detector):
 )"""
             )
         closed = " UNION ALL ".join(
-            f"SELECT * FROM p{hop} WHERE last = origin" for hop in range(2, hops + 1)
+            f"SELECT * FROM p{hop} WHERE last = origin"
+            for hop in range(int(values["min_hops"]), hops + 1)
         )
         chain = ",\n".join(steps)
         return f"""

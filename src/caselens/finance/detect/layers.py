@@ -5,8 +5,8 @@ sets of accounts in the same stretch of time.
 middle accounts are each paid by the same set of accounts and each pay the same set on,
 two layers stacked through a third. Accounts with more counterparties than
 ``hub_limit`` over the dataset (shops, payroll) are left out before sets are compared,
-so that buying groceries does not hide a source (see :func:`base.payments`). An account's payments are taken in
-bursts (no gap longer than the window); sets are compared per burst.
+so that buying groceries does not hide a source (see :func:`base.payments`). An
+account's payments are taken in bursts (no gap longer than the window); sets are compared per burst.
 """
 
 from __future__ import annotations
