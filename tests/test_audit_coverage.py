@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 from sqlalchemy import func, insert, select
 
-from caselens.db.schema import items, log_records, transcript_segments, transcripts
+from caselens.db.schema import (
+    alerts,
+    cases,
+    items,
+    log_records,
+    transcript_segments,
+    transcripts,
+    tx_datasets,
+)
 from caselens.finance.trace import TraceRequest
 from caselens.services import Caselens
 from caselens.transcribe.rows import transcript_rows
@@ -69,6 +78,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         return app.items.show(ADMIN, "C1", item_id["id"])
 
     payments = write_amlworld(tmp_path / "payments.csv", [AMLWORLD_ROW])
+    planted: dict[str, int] = {}
     calls: dict[str, Callable[[], Any]] = {
         "users.init": lambda: app.users.init(ADMIN),
         "users.add": lambda: app.users.add(ADMIN, "alice"),
@@ -122,6 +132,14 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         ),
         "transactions.datasets": lambda: app.transactions.datasets(ADMIN, "C1"),
         "tracing.trace": lambda: app.tracing.trace(ADMIN, "C1", TraceRequest(row=0)),
+        "alerts.detect": lambda: app.alerts.detect(ADMIN, "C1"),
+        "alerts.list_alerts": lambda: app.alerts.list_alerts(ADMIN, "C1"),
+        "alerts.show": lambda: app.alerts.show(
+            ADMIN, "C1", planted.setdefault("alert", _planted_alert(app, "C1"))
+        ),
+        "alerts.review": lambda: app.alerts.review(
+            ADMIN, "C1", planted["alert"], "dismissed", "test"
+        ),
         "cases.close": lambda: app.cases.close(ADMIN, "C1"),
     }
     public = {
@@ -145,6 +163,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "resolution",
             "transactions",
             "tracing",
+            "alerts",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")
@@ -154,3 +173,24 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         before = _audit_count(app)
         call()
         assert _audit_count(app) > before, f"{name} wrote no audit record"
+
+
+def _planted_alert(app: Caselens, reference: str) -> int:
+    """An alert row as detection writes it (one row is too little for any detector)."""
+    moment = datetime(2024, 3, 1, tzinfo=UTC)
+    with app.runtime.transaction() as connection:
+        case_id = connection.execute(
+            select(cases.c.id).where(cases.c.reference == reference)
+        ).scalar_one()
+        dataset = connection.execute(
+            select(tx_datasets.c.id).where(tx_datasets.c.case_id == case_id)
+        ).scalar_one()
+        connection.execute(
+            insert(alerts).values(
+                case_id=case_id, dataset_id=dataset, typology="fan_in", detector_version="1",
+                fingerprint="0" * 64, score=0.5, accounts=["A"], transactions=[0],
+                window_start=moment, window_end=moment, parameters={}, explanation="test",
+                state="new", created_at=moment,
+            )
+        )  # fmt: skip
+        return int(connection.execute(select(alerts.c.id)).scalar_one())
