@@ -25,6 +25,7 @@ from caselens.finance.trace import TraceRequest
 from caselens.services import Caselens
 from caselens.transcribe.rows import transcript_rows
 from tests.conftest import ADMIN
+from tests.finance.test_aml_model import labelled_lines
 from tests.finance.test_import_amlworld import GOOD as AMLWORLD_ROWS
 from tests.finance.test_import_amlworld import write_amlworld
 
@@ -79,6 +80,8 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
 
     payments = write_amlworld(tmp_path / "payments.csv", [AMLWORLD_ROW])
     planted: dict[str, int] = {}
+    labelled = write_amlworld(tmp_path / "labelled.csv", labelled_lines(1000))
+    model = tmp_path / "model.txt"
     calls: dict[str, Callable[[], Any]] = {
         "users.init": lambda: app.users.init(ADMIN),
         "users.add": lambda: app.users.add(ADMIN, "alice"),
@@ -132,6 +135,10 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         ),
         "transactions.datasets": lambda: app.transactions.datasets(ADMIN, "C1"),
         "tracing.trace": lambda: app.tracing.trace(ADMIN, "C1", TraceRequest(row=0)),
+        "aml_models.train": lambda: app.aml_models.train(ADMIN, labelled, model),
+        "aml_models.score": lambda: app.aml_models.score(
+            ADMIN, labelled, model, tmp_path / "scores.csv"
+        ),
         "alerts.detect": lambda: app.alerts.detect(ADMIN, "C1"),
         "alerts.list_alerts": lambda: app.alerts.list_alerts(ADMIN, "C1"),
         "alerts.show": lambda: app.alerts.show(
@@ -164,6 +171,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
             "transactions",
             "tracing",
             "alerts",
+            "aml_models",
         )
         for method, member in inspect.getmembers(getattr(app, name), inspect.ismethod)
         if not method.startswith("_")

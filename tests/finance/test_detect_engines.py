@@ -118,3 +118,27 @@ def test_duckdb_and_spark_find_the_same_alerts(spark: SparkSession, tmp_path: Pa
         ("bipartite", "BS0"),
     ]:
         assert expected in anchors
+
+
+def test_duckdb_and_spark_compute_the_same_features(spark: SparkSession, tmp_path: Path) -> None:
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from caselens.finance.features import FEATURES
+    from caselens.finance.features.engines import features_duckdb, features_spark
+
+    path = generated(tmp_path / "generated.parquet")
+    on_duckdb = features_duckdb(path)
+    out = tmp_path / "features"
+    features_spark(spark, path).write.parquet(str(out))  # written by Spark, not collected
+    on_spark = pq.read_table(out).sort_by("row")
+    order = np.argsort(on_duckdb["row"], kind="stable")
+    assert len(order) >= 10_000
+    np.testing.assert_array_equal(np.asarray(on_duckdb["row"])[order], on_spark["row"].to_numpy())
+    for name in FEATURES:
+        np.testing.assert_allclose(
+            np.asarray(on_duckdb[name], dtype=float)[order],
+            on_spark[name].to_numpy().astype(float),
+            rtol=1e-9,
+            err_msg=name,
+        )

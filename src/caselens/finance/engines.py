@@ -24,6 +24,7 @@ def duckdb_connection(
     """A private in-memory DuckDB database in UTC; ``threads`` defaults to DuckDB's own."""
     connection = duckdb.connect(":memory:")
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")  # it would write to the terminal
     if threads is not None:
         connection.execute(f"SET threads = {int(threads)}")
     if memory_limit is not None:

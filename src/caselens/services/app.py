@@ -5,6 +5,7 @@ from __future__ import annotations
 from caselens.config import Settings
 from caselens.runtime import Runtime
 from caselens.services.alerts import AlertService
+from caselens.services.aml_models import AmlModelService
 from caselens.services.audit import AuditService
 from caselens.services.cases import CaseService
 from caselens.services.graph import GraphService
@@ -48,6 +49,7 @@ class Caselens:
         self.transactions = TransactionService(self.runtime)
         self.tracing = TraceService(self.runtime)
         self.alerts = AlertService(self.runtime)
+        self.aml_models = AmlModelService(self.runtime)
 
     def close(self) -> None:
         self.runtime.dispose()

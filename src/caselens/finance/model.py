@@ -1,0 +1,251 @@
+"""Risk scoring: gradient-boosted trees (LightGBM) over the causal features.
+
+``train`` splits a file by time — the first 60% of transactions to learn from, the next
+20% to choose the decision threshold (best F1 of the laundering class), the last 20% to
+report on — and writes the model beside a model card. ``score`` gives every transaction
+of a file its probability, the decision at the model's threshold and, when asked, the
+features that pushed its score most (LightGBM's SHAP contributions).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import caselens
+from caselens.db.types import utcnow
+from caselens.errors import ConfigurationError, InvalidInput
+from caselens.finance.datasets import sorted_for_storage
+from caselens.finance.features import FEATURES
+from caselens.finance.features.engines import features_duckdb
+from caselens.finance.importers.amlworld import read_amlworld
+
+CARD_SUFFIX = ".card.json"
+MODEL_FORMAT = "caselens-lightgbm-1"
+
+
+def card_path(model: Path) -> Path:
+    return model.with_name(model.name + CARD_SUFFIX)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def as_parquet(data: Path, scratch: Path) -> Path:
+    """The transactions of ``data`` as a Parquet file in the dataset layout: an
+    AMLworld-layout CSV (optionally gzipped) is read and written to ``scratch``."""
+    if not data.is_file():
+        raise InvalidInput(f"no such file: {data}")
+    if data.suffix == ".parquet":
+        return data
+    import pyarrow.parquet as pq
+
+    imported = read_amlworld(data)
+    if imported.report.rows == 0:
+        raise InvalidInput(f"{data}: no transactions could be read")
+    out = scratch / "transactions.parquet"
+    pq.write_table(sorted_for_storage(imported.table), out)
+    return out
+
+
+def _lightgbm() -> Any:
+    try:
+        import lightgbm
+    except ImportError as err:
+        raise ConfigurationError(
+            "risk scoring needs the aml extra: pip install 'caselens[aml]'"
+        ) from err
+    return lightgbm
+
+
+def _matrix(columns: dict[str, Any]) -> np.ndarray[Any, Any]:
+    return np.column_stack([np.asarray(columns[name], dtype=np.float64) for name in FEATURES])
+
+
+def _f1_figures(truth: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> dict[str, float]:
+    hits = float(np.sum(truth & predicted))
+    precision = hits / max(float(np.sum(predicted)), 1.0)
+    recall = hits / max(float(np.sum(truth)), 1.0)
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return {"f1": round(f1, 4), "precision": round(precision, 4), "recall": round(recall, 4)}
+
+
+def best_threshold(truth: np.ndarray[Any, Any], scores: np.ndarray[Any, Any]) -> float:
+    """The score threshold with the best F1 of the positive class on ``truth``."""
+    order = np.argsort(-scores, kind="stable")
+    ranked_truth = truth[order].astype(np.float64)
+    caught = np.cumsum(ranked_truth)
+    flagged = np.arange(1, len(order) + 1, dtype=np.float64)
+    positives = max(float(ranked_truth.sum()), 1.0)
+    f1 = 2 * caught / (flagged + positives)
+    best = int(np.argmax(f1))
+    return float(scores[order][best])
+
+
+@dataclass(frozen=True, slots=True)
+class Trained:
+    model: Path
+    card: dict[str, Any]
+
+
+def train(
+    data: Path, out: Path, *, seed: int = 0, threads: int | None = None, rounds: int = 400
+) -> Trained:
+    """Train on ``data`` (labelled), write the model to ``out`` and its card beside it."""
+    lightgbm = _lightgbm()
+    with tempfile.TemporaryDirectory(prefix="caselens-train-") as scratch:
+        parquet = as_parquet(data, Path(scratch))
+        columns = features_duckdb(parquet, threads=threads)
+    labels = np.asarray(columns["label"])
+    if labels.dtype == object or np.any(labels < 0):
+        raise InvalidInput(f"{data}: training needs a label on every transaction")
+    truth = labels.astype(np.int8) == 1
+    total = len(truth)
+    first, second = int(total * 0.6), int(total * 0.8)
+    if total < 100 or not truth[:first].any() or not truth[first:second].any():
+        raise InvalidInput(
+            f"{data}: too few transactions or laundering examples to split by time "
+            f"({total} rows, {int(truth.sum())} labelled laundering)"
+        )
+    features = _matrix(columns)
+    parameters = {
+        "objective": "binary",
+        "learning_rate": 0.05,
+        "num_leaves": 63,
+        "min_data_in_leaf": 50,
+        "feature_fraction": 0.8,
+        "bagging_fraction": 0.8,
+        "bagging_freq": 1,
+        "scale_pos_weight": 5.0,
+        "seed": seed,
+        "deterministic": True,
+        "num_threads": threads or 0,
+        "verbosity": -1,
+    }
+    learn = lightgbm.Dataset(features[:first], truth[:first], feature_name=list(FEATURES))
+    booster = lightgbm.train(parameters, learn, num_boost_round=rounds)
+    validation = booster.predict(features[first:second])
+    threshold = best_threshold(truth[first:second], validation)
+    test = booster.predict(features[second:])
+    card = {
+        "format": MODEL_FORMAT,
+        "created_at": utcnow().isoformat(),
+        "input": {"file": data.name, "sha256": file_sha256(data), "rows": total},
+        "split": {
+            "method": "temporal 60/20/20 by (time, row)",
+            "train_rows": first,
+            "validation_rows": second - first,
+            "test_rows": total - second,
+            "validation_starts": int(columns["ts"][first]),
+            "test_starts": int(columns["ts"][second]),
+            "laundering": {
+                "train": int(truth[:first].sum()),
+                "validation": int(truth[first:second].sum()),
+                "test": int(truth[second:].sum()),
+            },
+        },
+        "threshold": threshold,
+        "validation": _f1_figures(truth[first:second], validation >= threshold),
+        "test": _f1_figures(truth[second:], test >= threshold),
+        "features": list(FEATURES),
+        "parameters": {**parameters, "rounds": rounds},
+        "versions": {
+            "caselens": caselens.__version__,
+            "lightgbm": importlib.metadata.version("lightgbm"),
+            "duckdb": importlib.metadata.version("duckdb"),
+            "numpy": np.__version__,
+        },
+    }
+    _write_atomically(out, booster.model_to_string())
+    _write_atomically(card_path(out), json.dumps(card, indent=2) + "\n")
+    return Trained(out, card)
+
+
+def load(model: Path) -> tuple[Any, dict[str, Any]]:
+    """The booster and the card of a model written by :func:`train`."""
+    lightgbm = _lightgbm()
+    card_file = card_path(model)
+    if not model.is_file() or not card_file.is_file():
+        raise InvalidInput(f"no model at {model} (with its card {card_file.name})")
+    card = json.loads(card_file.read_text())
+    if card.get("format") != MODEL_FORMAT or card.get("features") != list(FEATURES):
+        raise InvalidInput(f"{model} was made for other features; train it again with this version")
+    return lightgbm.Booster(model_str=model.read_text()), card
+
+
+def score(
+    data: Path, model: Path, out: Path, *, explain: int = 0, threads: int | None = None
+) -> dict[str, Any]:
+    """Write ``row,score,pred`` (plus ``top_features`` when ``explain``) for every
+    transaction of ``data`` to ``out``, in row order; return a summary."""
+    booster, card = load(model)
+    threshold = float(card["threshold"])
+    with tempfile.TemporaryDirectory(prefix="caselens-score-") as scratch:
+        parquet = as_parquet(data, Path(scratch))
+        columns = features_duckdb(parquet, threads=threads)
+    features = _matrix(columns)
+    scores = booster.predict(features) if len(features) else np.zeros(0)
+    contributions = (
+        booster.predict(features, pred_contrib=True) if explain and len(features) else None
+    )
+    rows = np.asarray(columns["row"], dtype=np.int64)
+    order = np.argsort(rows, kind="stable")
+    header = ["row", "score", "pred"] + (["top_features"] if explain else [])
+    handle, name = tempfile.mkstemp(prefix=".scores-", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(header)
+            for index in order:
+                line: list[Any] = [
+                    int(rows[index]),
+                    f"{scores[index]:.6f}",
+                    int(scores[index] >= threshold),
+                ]
+                if contributions is not None:
+                    line.append(_top(contributions[index], explain))
+                writer.writerow(line)
+        os.replace(name, out)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return {
+        "rows": len(rows),
+        "flagged": int(np.sum(scores >= threshold)),
+        "threshold": threshold,
+        "input_sha256": file_sha256(data),
+        "model_sha256": file_sha256(model),
+    }
+
+
+def _top(contribution: np.ndarray[Any, Any], count: int) -> str:
+    values = contribution[:-1]  # the last column is the expected value
+    strongest = np.argsort(-np.abs(values), kind="stable")[:count]
+    return "; ".join(f"{FEATURES[i]}={values[i]:+.3f}" for i in strongest)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, name = tempfile.mkstemp(prefix=".model-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(name, path)
+    except BaseException:
+        os.unlink(name)
+        raise
