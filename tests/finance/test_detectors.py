@@ -293,3 +293,21 @@ def test_a_finding_is_fingerprinted_by_typology_and_transactions(tmp_path: Path)
     assert first.fingerprint == again.fingerprint  # other parameters, same alert
     other = run(tmp_path, "fan_in", fan_in(6, 30))[0]
     assert other.fingerprint != first.fingerprint
+
+
+def test_pass_through_counts_money_split_over_several_payments(tmp_path: Path) -> None:
+    split = [
+        ("VICTIM1", "MULE", 2500.0, 0.0),
+        ("MULE", "FRONT", 1400.0, 3.0),
+        ("MULE", "ABROAD", 1000.0, 4.0),
+        ("VICTIM2", "MULE", 4000.0, 72.0),
+        ("MULE", "FRONT", 2000.0, 74.0),
+        ("MULE", "ABROAD", 1900.0, 75.0),
+    ]
+    found = run(tmp_path, "pass_through", split)
+    assert len(found) == 1 and found[0].measure == 2 and found[0].tx_count == 6
+    # Passes further apart than episode_hours are separate, and each alone is too few.
+    assert run(tmp_path, "pass_through", split, episode_hours=48) == []
+    # Passing on only part of it is not passing it through.
+    kept = [p if p[2] != 1000.0 else ("MULE", "ABROAD", 300.0, 4.0) for p in split]
+    assert run(tmp_path, "pass_through", kept, min_passes=1)[0].measure == 1
