@@ -164,6 +164,9 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     assert "chat chat/whatsapp-chat-victim.txt: 31 messages, times read in Europe/London" in out
     assert "photo phone/IMG_20260302_134712.jpg: Google Pixel 7, taken 2026-03-02T13:47:12" in out
     assert "at 50.7955, -1.1078" in out
+    # The statement read as transactions: the mule pattern found, the money traced.
+    assert "pass_through: GB06NGMB40127631926485 passed on 6 payments" in out
+    assert "caselens trace OP-TIDEWATER --row 20" in out and "DE51294500800281947735" in out
     # The second demo case shares the mule account and a number; Tidewater's team is told
     # whom to contact, and nothing of Kestrel's content.
     assert "known in another case — contact: fiona.kerr, case OP-KESTREL" in out
@@ -173,7 +176,7 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
         assert "Margaret Ellison" in out and "at 00:00:0" in out  # the hit's time
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
     status = json.loads(out)
-    assert status["items"] == 25 and status["by_state"] == {"ingested": 25}
+    assert status["items"] == 26 and status["by_state"] == {"ingested": 26}
     assert status["by_format"]["whatsapp-export"] == {"ingested": 1}
     assert status["by_format"]["image"] == {"ingested": 1}
     assert status["by_format"]["media"] == {"ingested": 1}
@@ -195,7 +198,7 @@ def test_demo_builds_the_sample_case_and_is_idempotent(run, monkeypatch) -> None
     code, out, _ = run("demo")
     assert code == 0
     code, out, _ = run("status", "OP-TIDEWATER", "--json")
-    assert json.loads(out)["items"] == 25
+    assert json.loads(out)["items"] == 26
     assert json.loads(out)["hits"] == {"total": 3, "new": 0}
     code, out, _ = run("hits", "OP-TIDEWATER", "--json")
     assert {(h["kind"], h["value"]) for h in json.loads(out)} == {

@@ -12,6 +12,8 @@ from caselens.cli.search import print_results
 from caselens.cli.state import state
 from caselens.demo.build import PURPOSE, REFERENCE, build_demo
 from caselens.errors import NotFound
+from caselens.finance.trace import TraceRequest
+from caselens.finance.trace_ledger import Method
 from caselens.services import Caselens
 
 # A phrase in e-mails and on a PDF's page; a phone number however it was written; words
@@ -21,6 +23,8 @@ DEMO_QUERIES = (
     'phone:"020 7946 0958"',
     '"sort code" type:audio',
 )
+# The victim's largest payment into the mule account, in the statement's rows.
+DEMO_TRACE_ROW = 20
 # The victim's mailbox and the mule account she paid into.
 DEMO_PATH = ("maggie.ellison@example.com", "GB06NGMB40127631926485")
 
@@ -112,6 +116,7 @@ def demo(ctx: typer.Context) -> None:
             else f"PDF {_short(pdf['path'])}: no text"
         )
     _show_phone_evidence(current.app, actor, rows)
+    _show_money(current.app, actor)
     report = current.app.verify.verify(actor, REFERENCE)
     verdict = "[green]intact[/green]" if report.ok else "[red]FAILED[/red]"
     render.console.print(
@@ -121,6 +126,25 @@ def demo(ctx: typer.Context) -> None:
     render.console.print(
         f"next: caselens status {REFERENCE} · caselens show {REFERENCE} ITEM · "
         f"caselens audit {REFERENCE}"
+    )
+
+
+def _show_money(app: Caselens, actor: Actor) -> None:
+    """The mule pattern the detectors found on the statement, and where one victim's
+    largest payment went."""
+    _total, found = app.alerts.list_alerts(actor, REFERENCE, limit=5)
+    for alert in found:
+        render.console.print(f"alert {alert.id} [bold]{alert.typology}[/bold]: {alert.explanation}")
+    mule = next((alert for alert in found if alert.typology == "pass_through"), None)
+    if mule is None:
+        return
+    _dataset, trace = app.tracing.trace(
+        actor, REFERENCE, TraceRequest(row=DEMO_TRACE_ROW, method=Method.FIFO, hops=3)
+    )
+    render.table(
+        f"caselens trace {REFERENCE} --row {DEMO_TRACE_ROW} (the victim's 12,000.00, FIFO)",
+        ["hop", "time", "from", "to", "carried"],
+        [(f.hop, f.time, f.payer, f.payee, f"{f.amount:,.2f} {f.currency}") for f in trace.flows],
     )
 
 

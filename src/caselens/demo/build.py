@@ -15,6 +15,7 @@ from caselens.services.ingest import Acquisition
 
 EVIDENCE = Path(__file__).resolve().parent / "evidence"
 REFERENCE = "OP-TIDEWATER"
+STATEMENT = EVIDENCE / "bank" / "statement-mule-account.camt053.xml"
 PURPOSE = "Operation Tidewater: investment fraud investigation (demo)"
 # A second case of another force, led by someone else, that shares the mule account and
 # the handler's number with Tidewater: the demo's cross-case hit.
@@ -82,6 +83,10 @@ def build_demo(app: Caselens, actor: Actor) -> dict[str, IngestSummary]:
             actor, REFERENCE, [str(EVIDENCE / exhibit.folder)], acquisition
         )
     summaries["KS/1"] = _build_other_case(app, actor, seized_at)
+    # The mule account's statement, as the bank's camt.053 export, is also read as
+    # transactions, and the typology detectors run over it (re-runs add nothing).
+    app.transactions.import_file(actor, REFERENCE, STATEMENT, "camt053", exhibit="TW/4")
+    app.alerts.detect(actor, REFERENCE)
     return summaries
 
 
