@@ -144,6 +144,7 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         "alerts.show": lambda: app.alerts.show(
             ADMIN, "C1", planted.setdefault("alert", _planted_alert(app, "C1"))
         ),
+        "alerts.bring_into_case": lambda: app.alerts.bring_into_case(ADMIN, "C1", planted["alert"]),
         "alerts.review": lambda: app.alerts.review(
             ADMIN, "C1", planted["alert"], "dismissed", "test"
         ),

@@ -134,3 +134,17 @@ def test_commands(app: Caselens, statement_case: str, cli_env: dict[str, str], c
     assert "TYPOLOGY.NAME=VALUE" in capsys.readouterr().err
     assert main([*base, "alerts", "show", statement_case, "first"]) != 0
     assert "is a number" in capsys.readouterr().err
+
+
+def test_bring_an_alert_into_the_case_graph(app: Caselens, statement_case: str) -> None:
+    app.alerts.detect(ADMIN, statement_case, only=["pass_through"])
+    _total, (alert,) = app.alerts.list_alerts(ADMIN, statement_case)
+    counts = app.alerts.bring_into_case(ADMIN, statement_case, alert.id)
+    # Five accounts (two victims, the mule, two destinations) and four payments.
+    assert counts == {"accounts": 5, "payments": 4, "new_entities": 9}
+    again = app.alerts.bring_into_case(ADMIN, statement_case, alert.id)
+    assert again["new_entities"] == 0
+    found = app.graph.path(ADMIN, statement_case, "1:VICTIM1", "4:ABROAD")
+    assert found.paths, "the payments should link the victim to where the money went"
+    labels = [hop["to"]["label"] for hop in found.paths[0]]
+    assert labels[-1] == "4:ABROAD" and "1:MULE" in labels

@@ -147,8 +147,9 @@ def alerts(
     words: Annotated[
         list[str],
         typer.Argument(
-            help="REF to list; 'show REF ID' for one alert; 'review REF ID --state S' to review.",
-            metavar="[show|review] REF [ID]",
+            help="REF to list; 'show REF ID' for one alert; 'review REF ID --state S' to "
+            "review; 'bring REF ID' to make its accounts and payments entities of the case.",
+            metavar="[show|review|bring] REF [ID]",
         ),
     ],
     state_option: Annotated[
@@ -167,9 +168,22 @@ def alerts(
     offset: Annotated[int, typer.Option(help="List: alerts skipped first.")] = 0,
     json_output: JsonOption = False,
 ) -> None:
-    """List a case's typology alerts best first, show one, or review one (confirmed or
-    dismissed, with a note); every view and review is audited."""
+    """List a case's typology alerts best first, show one, review one (confirmed or
+    dismissed, with a note), or bring one into the case as FollowTheMoney BankAccount and
+    Payment entities; every call is audited."""
     current = state(ctx)
+    if words and words[0] == "bring":
+        if len(words) != 3:
+            raise InvalidInput("caselens alerts bring takes REF and an alert ID")
+        counts = current.app.alerts.bring_into_case(current.actor, words[1], _alert_id(words[2]))
+        if json_output:
+            render.print_json(counts)
+        else:
+            render.console.print(
+                f"{counts['accounts']} accounts and {counts['payments']} payments are entities "
+                f"of the case ({counts['new_entities']} new); caselens graph shows them"
+            )
+        return
     if words and words[0] in ("show", "review"):
         if len(words) != 3:
             raise InvalidInput(f"caselens alerts {words[0]} takes REF and an alert ID")
