@@ -8,11 +8,13 @@ that a window or a date means the same on each.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from caselens.errors import ConfigurationError
+from caselens.errors import ConfigurationError, InvalidInput
+from caselens.finance.transactions import ROW
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -55,3 +57,21 @@ def spark_session(
         return builder.getOrCreate()
     except Exception as err:  # Spark reports a missing Java as a bare RuntimeError
         raise ConfigurationError(f"Spark could not start on {master!r}: {err}") from err
+
+
+def register_duckdb(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The Parquet file at ``path`` as the view ``tx`` that detectors and features read,
+    with ``row`` renamed ``rn`` (``ROW`` is an SQL keyword)."""
+    literal = "'" + str(path).replace("'", "''") + "'"
+    try:
+        connection.execute(
+            f'CREATE OR REPLACE TEMP VIEW tx AS SELECT "{ROW}" AS rn, * EXCLUDE ("{ROW}") '  # noqa: S608
+            f"FROM read_parquet({literal})"
+        )
+    except duckdb.Error as err:
+        raise InvalidInput(f"cannot read transactions from {path}: {err}") from err
+
+
+def register_spark(spark: SparkSession, path: str | Path) -> None:
+    """The same view in a Spark session (``path`` may be any URL Spark reads)."""
+    spark.read.parquet(str(path)).withColumnRenamed(ROW, "rn").createOrReplaceTempView("tx")

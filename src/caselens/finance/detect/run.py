@@ -17,11 +17,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow.parquet as pq
 
-from caselens.errors import InvalidInput
 from caselens.finance.detect import Plan
 from caselens.finance.detect.base import DUCKDB, FINDING_COLUMNS, SPARK, Detector, Finding
-from caselens.finance.engines import duckdb_connection
-from caselens.finance.transactions import ROW
+from caselens.finance.engines import duckdb_connection, register_duckdb, register_spark
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -32,14 +30,7 @@ def detect_duckdb(
 ) -> list[Finding]:
     """Every finding of the ``chosen`` detectors on the Parquet file at ``path``."""
     connection = connection or duckdb_connection()
-    literal = "'" + str(path).replace("'", "''") + "'"
-    try:
-        connection.execute(
-            f'CREATE OR REPLACE TEMP VIEW tx AS SELECT "{ROW}" AS rn, * EXCLUDE ("{ROW}") '
-            f"FROM read_parquet({literal})"
-        )
-    except duckdb.Error as err:
-        raise InvalidInput(f"cannot read transactions from {path}: {err}") from err
+    register_duckdb(connection, path)
     findings: list[Finding] = []
     for detector, values in chosen:
         result = connection.execute(detector.query(values, DUCKDB))
@@ -52,7 +43,7 @@ def detect_duckdb(
 def detect_spark(spark: SparkSession, path: Path, chosen: Plan, scratch: Path) -> list[Finding]:
     """The same on Spark: ``path`` may be any URL Spark reads (a local file, HDFS, S3);
     ``scratch`` is a local directory for the findings."""
-    spark.read.parquet(str(path)).withColumnRenamed(ROW, "rn").createOrReplaceTempView("tx")
+    register_spark(spark, path)
     findings: list[Finding] = []
     work = Path(tempfile.mkdtemp(prefix="detect-", dir=scratch))
     try:

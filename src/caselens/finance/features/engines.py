@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from caselens.errors import InvalidInput
-from caselens.finance.engines import duckdb_connection
+from caselens.finance.engines import duckdb_connection, register_duckdb, register_spark
 from caselens.finance.features.definitions import FEATURES, feature_sql
 from caselens.finance.transactions import ROW
 
@@ -21,14 +20,7 @@ def features_duckdb(
 ) -> dict[str, Any]:
     """Columns ``row``, ``label`` and every feature as NumPy arrays, in (time, row) order."""
     connection = connection or duckdb_connection(threads=threads)
-    literal = "'" + str(path).replace("'", "''") + "'"
-    try:
-        connection.execute(
-            f'CREATE OR REPLACE TEMP VIEW tx AS SELECT "{ROW}" AS rn, * EXCLUDE ("{ROW}") '
-            f"FROM read_parquet({literal})"
-        )
-    except duckdb.Error as err:
-        raise InvalidInput(f"cannot read transactions from {path}: {err}") from err
+    register_duckdb(connection, path)
     query = (
         f"SELECT f.rn AS {ROW}, tx.label, tx.ts, {', '.join('f.' + n for n in FEATURES)} "
         f"FROM ({feature_sql('tx')}) f JOIN tx ON tx.rn = f.rn ORDER BY tx.ts, f.rn"
@@ -38,5 +30,5 @@ def features_duckdb(
 
 def features_spark(spark: SparkSession, path: str | Path) -> DataFrame:
     """The same as a Spark DataFrame (``row`` and the features), never collected here."""
-    spark.read.parquet(str(path)).withColumnRenamed(ROW, "rn").createOrReplaceTempView("tx")
+    register_spark(spark, path)
     return spark.sql(feature_sql("tx")).withColumnRenamed("rn", ROW)
