@@ -17,7 +17,7 @@ from caselens.db.schema import log_records
 from caselens.errors import InvalidInput
 from caselens.finance.features import FEATURES
 from caselens.finance.features.engines import features_duckdb
-from caselens.finance.model import as_parquet, best_threshold, card_path
+from caselens.finance.model import as_parquet, best_threshold, card_path, score, train
 from caselens.services import Caselens
 from tests.conftest import ADMIN
 from tests.finance.test_import_amlworld import write_amlworld
@@ -131,6 +131,16 @@ def test_train_and_score_through_the_service(
             .all()
         )
     assert actions == ["aml.train", "aml.score"]
+
+
+def test_scores_do_not_depend_on_the_batches(labelled: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model.txt"
+    train(labelled, model, seed=2, rounds=50)
+    whole, batched = tmp_path / "whole.csv", tmp_path / "batched.csv"
+    score(labelled, model, whole)
+    score(labelled, model, batched, batch_rows=257, memory_limit="256MB")
+    assert whole.read_bytes() == batched.read_bytes()
+    assert len(whole.read_text().splitlines()) == 4000 + 100 * 2 + 1
 
 
 def test_bad_inputs_get_clear_errors(app: Caselens, case: str, tmp_path: Path) -> None:

@@ -112,13 +112,23 @@ def score(
         int, typer.Option(help="Add the N features that moved each score most.")
     ] = 0,
     threads: Annotated[int | None, typer.Option(help="Threads (default: all cores).")] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(help="Memory for the feature engine, e.g. 6GB; it spills to disk past it."),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Score every transaction of DATA in time order; ``row`` is its 0-based position
     among the data rows of DATA, ``pred`` the decision at the model's threshold."""
     current = state(ctx)
     summary = current.app.aml_models.score(
-        current.actor, data, model, out, explain=explain, threads=threads
+        current.actor,
+        data,
+        model,
+        out,
+        explain=explain,
+        threads=threads,
+        memory_limit=memory_limit,
     )
     if json_output:
         render.print_json(summary)

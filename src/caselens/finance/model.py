@@ -26,8 +26,9 @@ from caselens.db.types import utcnow
 from caselens.errors import ConfigurationError, InvalidInput
 from caselens.finance.datasets import sorted_for_storage
 from caselens.finance.features import FEATURES
-from caselens.finance.features.engines import features_duckdb
+from caselens.finance.features.engines import feature_batches, features_duckdb
 from caselens.finance.importers.amlworld import read_amlworld
+from caselens.finance.transactions import ROW
 
 CARD_SUFFIX = ".card.json"
 MODEL_FORMAT = "caselens-lightgbm-1"
@@ -223,41 +224,53 @@ def load(model: Path) -> tuple[Any, dict[str, Any]]:
 
 
 def score(
-    data: Path, model: Path, out: Path, *, explain: int = 0, threads: int | None = None
+    data: Path,
+    model: Path,
+    out: Path,
+    *,
+    explain: int = 0,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    batch_rows: int = 262_144,
 ) -> dict[str, Any]:
     """Write ``row,score,pred`` (plus ``top_features`` when ``explain``) for every
-    transaction of ``data`` to ``out``, in row order; return a summary."""
+    transaction of ``data`` to ``out``, in row order; return a summary.
+
+    Features are computed and scored batch by batch, so memory holds one batch of
+    features and the scores, not the feature matrix of the whole file."""
     booster, card = load(model)
     threshold = float(card["threshold"])
+    rows_parts: list[np.ndarray[Any, Any]] = []
+    score_parts: list[np.ndarray[Any, Any]] = []
+    top_parts: list[list[str]] = []
     with tempfile.TemporaryDirectory(prefix="caselens-score-") as scratch:
         parquet = as_parquet(data, Path(scratch))
-        columns = features_duckdb(parquet, threads=threads)
-    features = _matrix(columns)
-    scores = booster.predict(features) if len(features) else np.zeros(0)
-    contributions = (
-        booster.predict(features, pred_contrib=True) if explain and len(features) else None
-    )
-    rows = np.asarray(columns["row"], dtype=np.int64)
+        for batch in feature_batches(
+            parquet,
+            scratch=Path(scratch),
+            threads=threads,
+            memory_limit=memory_limit,
+            batch_rows=batch_rows,
+        ):
+            if batch.num_rows == 0:
+                continue
+            features = np.column_stack(
+                [batch.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
+            ).astype(np.float64)
+            rows_parts.append(batch.column(ROW).to_numpy(zero_copy_only=False))
+            score_parts.append(booster.predict(features, num_threads=threads or 0))
+            if explain:
+                contributions = booster.predict(
+                    features, pred_contrib=True, num_threads=threads or 0
+                )
+                top_parts.append([_top(c, explain) for c in contributions])
+    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
+    scores = np.concatenate(score_parts) if score_parts else np.zeros(0)
+    tops = [top for part in top_parts for top in part]
     order = np.argsort(rows, kind="stable")
-    header = ["row", "score", "pred"] + (["top_features"] if explain else [])
-    handle, name = tempfile.mkstemp(prefix=".scores-", dir=out.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            for index in order:
-                line: list[Any] = [
-                    int(rows[index]),
-                    f"{scores[index]:.6f}",
-                    int(scores[index] >= threshold),
-                ]
-                if contributions is not None:
-                    line.append(_top(contributions[index], explain))
-                writer.writerow(line)
-        os.replace(name, out)
-    except BaseException:
-        os.unlink(name)
-        raise
+    _write_scores(
+        out, rows[order], scores[order], threshold, [tops[i] for i in order] if explain else None
+    )
     return {
         "rows": len(rows),
         "flagged": int(np.sum(scores >= threshold)),
@@ -265,6 +278,32 @@ def score(
         "input_sha256": file_sha256(data),
         "model_sha256": file_sha256(model),
     }
+
+
+def _write_scores(
+    out: Path,
+    rows: np.ndarray[Any, Any],
+    scores: np.ndarray[Any, Any],
+    threshold: float,
+    tops: list[str] | None,
+) -> None:
+    """The scores CSV, written to a temporary file and renamed into place."""
+    header = ["row", "score", "pred"] + (["top_features"] if tops is not None else [])
+    handle, name = tempfile.mkstemp(prefix=".scores-", dir=out.parent)
+    try:
+        with os.fdopen(handle, "w", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(header)
+            flags = scores >= threshold
+            for index in range(len(rows)):
+                line: list[Any] = [int(rows[index]), f"{scores[index]:.6f}", int(flags[index])]
+                if tops is not None:
+                    line.append(tops[index])
+                writer.writerow(line)
+        os.replace(name, out)
+    except BaseException:
+        os.unlink(name)
+        raise
 
 
 def _top(contribution: np.ndarray[Any, Any], count: int) -> str:

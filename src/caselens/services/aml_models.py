@@ -53,12 +53,17 @@ class AmlModelService(Service):
         *,
         explain: int = 0,
         threads: int | None = None,
+        memory_limit: str | None = None,
     ) -> dict[str, Any]:
-        """Score every transaction of ``data``; write ``row,score,pred`` to ``out``."""
+        """Score every transaction of ``data``; write ``row,score,pred`` to ``out``.
+        ``memory_limit`` (DuckDB's, e.g. ``"6GB"``) bounds the feature engine, which
+        spills to disk past it."""
         self._require_user(actor)
         if explain < 0:
             raise InvalidInput("--explain takes a number of features, 0 or more")
-        summary = model.score(data, model_path, out, explain=explain, threads=threads)
+        summary = model.score(
+            data, model_path, out, explain=explain, threads=threads, memory_limit=memory_limit
+        )
         with self._transaction() as connection:
             self._audit(
                 connection,

@@ -8,10 +8,18 @@ the same second that comes later in the file, and reads the same on both engines
 
 Per transaction: its amount and shape (currency change, bank change, channel, hour), and
 for each side (payer, payee) and each window (6 hours, 1 day, 7 days) the account's
-payments out and in — how many and how much — plus the time since the account's
-previous payment and the account's number of payments so far. This is the temporal
-degree and volume part of IBM's Graph Feature Preprocessor; its cycle and scatter-gather
-counts are not computed here (the typology detectors find those shapes).
+payments out and in — how many, how much, the largest — plus, over its history so far, its
+number of payments (all and outgoing), its distinct payees and payers (fan-out and fan-in:
+a merchant pays no one, a mule pays on), the mean and spread of its amounts over 7 days and
+the time since its previous payment. Between the two accounts: how often the payer has
+paid this payee, the time since the last such payment, and how often the payee has paid
+the payer (a two-hop cycle). And the amount as a share of what the payer received and
+paid, and the payee received, in the day before (pass-through in one number).
+
+This is the temporal degree, fan and vertex-statistics part of IBM's Graph Feature
+Preprocessor; its longer cycle and scatter-gather counts are left to the typology
+detectors. Nothing here measures absolute time or an account's age, which would only
+tell a model trained on earlier months that later months are different.
 """
 
 from __future__ import annotations

@@ -56,22 +56,59 @@ def _account_columns() -> list[tuple[str, str]]:
                 )
             )
     everything = (
-        "OVER (PARTITION BY acct ORDER BY okey ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        # ``side`` breaks the tie of a self-payment's two events, the same on both engines.
+        "OVER (PARTITION BY acct ORDER BY okey, side "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     )
-    columns.append(("n_total", f"COUNT(*) {everything}"))
-    columns.append(
+    week = (
+        f"OVER (PARTITION BY acct ORDER BY okey "
+        f"RANGE BETWEEN {7 * DAY * TICKS} PRECEDING AND CURRENT ROW)"
+    )
+    columns += [
+        ("n_total", f"COUNT(*) {everything}"),
+        ("n_out_total", f"SUM(CASE WHEN side = 0 THEN 1 ELSE 0 END) {everything}"),
+        # Fan-out and fan-in so far: distinct payees and payers (a merchant pays no one).
+        ("n_payees", f"SUM(CASE WHEN side = 0 THEN first_contact ELSE 0 END) {everything}"),
+        ("n_payers", f"SUM(CASE WHEN side = 1 THEN first_contact ELSE 0 END) {everything}"),
+        ("mean_7d", f"AVG(value) {week}"),
+        ("spread_7d", f"coalesce(STDDEV_POP(value) {week}, 0.0)"),
         (
             "since_previous",
-            "coalesce(ts - LAG(ts) OVER (PARTITION BY acct ORDER BY okey), -1)",
-        )
-    )
+            "coalesce(ts - LAG(ts) OVER (PARTITION BY acct ORDER BY okey, side), -1)",
+        ),
+    ]
     return columns
 
 
 ACCOUNT_COLUMNS = _account_columns()
+
+_EVER = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+# Between the two accounts of the transaction, up to and including it.
+_PAIR = [
+    ("pair_count", f"COUNT(*) OVER (PARTITION BY payer, payee ORDER BY okey {_EVER})"),
+    (
+        "pair_since_previous",
+        "coalesce(ts - LAG(ts) OVER (PARTITION BY payer, payee ORDER BY okey), -1)",
+    ),
+]
+# Payments the other way (payee to payer) before this one: a cycle of two hops.
+_REVERSE = (
+    "SUM(CASE WHEN reverse = 1 THEN 1 ELSE 0 END) "
+    f"OVER (PARTITION BY source, target ORDER BY okey, reverse {_EVER})"
+)
+# The amount against what the accounts moved in the day before: pass-through in one number.
+_RATIOS = [
+    ("share_of_payer_in_1d", "base.amount / (1.0 + po.sum_in_1d)"),
+    ("share_of_payer_out_1d", "base.amount / (1.0 + po.sum_out_1d)"),
+    ("share_of_payee_in_1d", "base.amount_received / (1.0 + pi.sum_in_1d)"),
+]
+
 FEATURES: tuple[str, ...] = tuple(
     [name for name, _ in _TRANSACTION]
     + [f"{side}_{name}" for side in ("payer", "payee") for name, _ in ACCOUNT_COLUMNS]
+    + [name for name, _ in _PAIR]
+    + ["reverse_count"]
+    + [name for name, _ in _RATIOS]
 )
 
 
@@ -85,21 +122,43 @@ def feature_sql(source: str = "tx") -> str:
         for name, _ in ACCOUNT_COLUMNS
     )
     shape = ",\n    ".join(f"{expression} AS {name}" for name, expression in _TRANSACTION)
+    pair = ",\n        ".join(f"{expression} AS {name}" for name, expression in _PAIR)
+    ratios = ",\n    ".join(f"{expression} AS {name}" for name, expression in _RATIOS)
     return f"""
 WITH base AS (SELECT *, ts * {TICKS} + rn AS okey FROM {source}),
 events AS (
-    SELECT rn, ts, okey, payer AS acct, 0 AS side, amount AS value FROM base
-    UNION ALL SELECT rn, ts, okey, payee AS acct, 1 AS side, amount_received AS value FROM base
+    SELECT rn, ts, okey, payer AS acct, payee AS other, 0 AS side, amount AS value FROM base
+    UNION ALL SELECT rn, ts, okey, payee, payer, 1, amount_received FROM base
+),
+contacts AS (
+    SELECT *, CASE WHEN LAG(okey) OVER (PARTITION BY acct, other, side ORDER BY okey) IS NULL
+        THEN 1 ELSE 0 END AS first_contact
+    FROM events
 ),
 windows AS (
     SELECT rn, side,
         {account}
-    FROM events
-)
+    FROM contacts
+),
+pairs AS (
+    SELECT rn,
+        {pair}
+    FROM base
+),
+directed AS (
+    SELECT rn, okey, payer AS source, payee AS target, 0 AS reverse FROM base
+    UNION ALL SELECT rn, okey, payee, payer, 1 FROM base
+),
+reverses AS (SELECT rn, reverse, {_REVERSE} AS reverse_count FROM directed)
 SELECT base.rn,
     {shape},
-    {sides}
+    {sides},
+    {", ".join("pairs." + name for name, _ in _PAIR)},
+    reverses.reverse_count,
+    {ratios}
 FROM base
 JOIN windows po ON po.rn = base.rn AND po.side = 0
 JOIN windows pi ON pi.rn = base.rn AND pi.side = 1
+JOIN pairs ON pairs.rn = base.rn
+JOIN reverses ON reverses.rn = base.rn AND reverses.reverse = 0
 """
