@@ -135,6 +135,9 @@ def test_every_service_method_writes_an_audit_record(app: Caselens, tmp_path: Pa
         ),
         "transactions.datasets": lambda: app.transactions.datasets(ADMIN, "C1"),
         "tracing.trace": lambda: app.tracing.trace(ADMIN, "C1", TraceRequest(row=0)),
+        "tracing.bring_into_case": lambda: app.tracing.bring_into_case(
+            ADMIN, "C1", TraceRequest(row=0)
+        ),
         "aml_models.train": lambda: app.aml_models.train(ADMIN, labelled, model),
         "aml_models.score": lambda: app.aml_models.score(
             ADMIN, labelled, model, tmp_path / "scores.csv"

@@ -67,6 +67,32 @@ def test_trace_is_audited_with_its_parameters(app: Caselens, traced_case: str) -
     assert '"flows":3' in record.record and '"method":"fifo"' in record.record
 
 
+def test_bring_a_trace_into_the_case_graph(app: Caselens, traced_case: str) -> None:
+    request = TraceRequest(row=1, hops=3)
+    _dataset, result, counts = app.tracing.bring_into_case(ADMIN, traced_case, request)
+    assert len(result.flows) == 3
+    # The victim, the mule and two destinations; the three traced payments (not EARLY's).
+    assert counts == {"accounts": 4, "payments": 3, "new_entities": 7}
+    _dataset, _result, again = app.tracing.bring_into_case(ADMIN, traced_case, request)
+    assert again["new_entities"] == 0
+    found = app.graph.path(ADMIN, traced_case, "1:VICTIM", "3:ABROAD")
+    assert found.paths and "1:MULE" in [hop["to"]["label"] for hop in found.paths[0]]
+    with app.runtime.transaction() as connection:
+        actions = connection.execute(
+            select(log_records.c.action).where(log_records.c.action == "tx.trace.bring")
+        ).scalars()
+        assert len(list(actions)) == 2
+
+
+def test_a_reviewer_may_trace_but_not_bring(app: Caselens, traced_case: str) -> None:
+    app.users.add(ADMIN, "rita")
+    app.cases.add_member(ADMIN, traced_case, "rita", "reviewer")
+    rita = Actor("rita", purpose="review")
+    app.tracing.trace(rita, traced_case, TraceRequest(row=1))
+    with pytest.raises(AccessDenied):
+        app.tracing.bring_into_case(rita, traced_case, TraceRequest(row=1))
+
+
 def test_non_member_may_not_trace(app: Caselens, traced_case: str) -> None:
     app.users.add(ADMIN, "mallory")
     with pytest.raises(AccessDenied):
@@ -108,3 +134,15 @@ def test_trace_command_writes_json_csv_and_graph(
     assert "<gexf" in graph.read_text()
     assert main(["--as", ADMIN.user, "trace", traced_case, "--row", "1", "--method", "x"]) == 2
     assert "--method must be one of" in capsys.readouterr().err
+
+
+def test_trace_command_brings_the_trail_into_the_case(
+    app: Caselens, traced_case: str, cli_env: dict[str, str], capsys
+) -> None:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    code = main(["--as", ADMIN.user, "trace", traced_case, "--row", "1", "--bring", "--json"])
+    assert code == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["brought"] == {"accounts": 4, "payments": 3, "new_entities": 7}
+    assert main(["--as", ADMIN.user, "trace", traced_case, "--row", "1", "--bring"]) == 0
+    assert "brought into the case: 4 accounts, 3 payments (0 new" in capsys.readouterr().out

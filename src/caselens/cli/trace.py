@@ -61,10 +61,17 @@ def trace(
     graph: Annotated[
         Path | None, typer.Option(help="Write the trace graph (.gexf or .graphml).")
     ] = None,
+    bring: Annotated[
+        bool,
+        typer.Option(
+            "--bring", help="Bring the traced payments and accounts into the case's entities."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Follow funds forward or backward through up to N hops in time order, allocating
-    each account's money by FIFO, LIFO or pro rata; print the flows and the accounts."""
+    each account's money by FIFO, LIFO or pro rata; print the flows and the accounts.
+    With --bring, the traced payments become Payment entities of the case."""
     try:
         chosen = Method(method)
     except ValueError:
@@ -84,15 +91,27 @@ def trace(
         until=parse_bound(until, "--until", end_of_day=True),
     )
     current = state(ctx)
-    dataset_id, result = current.app.tracing.trace(current.actor, reference, request, dataset)
+    brought: dict[str, int] | None = None
+    if bring:
+        dataset_id, result, brought = current.app.tracing.bring_into_case(
+            current.actor, reference, request, dataset
+        )
+    else:
+        dataset_id, result = current.app.tracing.trace(current.actor, reference, request, dataset)
     if flows_csv is not None:
         _write_flows(result, flows_csv)
     if graph is not None:
         write_graph(result, graph)
     if json_output:
-        render.print_json({"dataset": dataset_id, **result.as_dict()})
+        extra = {"brought": brought} if brought is not None else {}
+        render.print_json({"dataset": dataset_id, **result.as_dict(), **extra})
         return
     _print(result, dataset_id)
+    if brought is not None:
+        render.console.print(
+            f"brought into the case: {brought['accounts']} accounts, "
+            f"{brought['payments']} payments ({brought['new_entities']} new entities)"
+        )
 
 
 def _write_flows(result: TraceResult, path: Path) -> None:

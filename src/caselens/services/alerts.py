@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from caselens.actor import Actor
 from caselens.db.bulk import bulk_insert
-from caselens.db.schema import alerts, entities, items
+from caselens.db.schema import alerts
 from caselens.db.types import utcnow
 from caselens.errors import InvalidInput, NotFound
-from caselens.finance.case_entities import case_entities, payment_rows
 from caselens.finance.datasets import open_dataset
 from caselens.finance.detect import Plan, plan
 from caselens.finance.detect.base import Finding
@@ -29,6 +28,7 @@ from caselens.finance.detect.run import detect_duckdb, detect_spark
 from caselens.finance.engines import duckdb_connection, spark_session
 from caselens.services.access import WRITER_ROLES, purpose_for, require_member, require_open
 from caselens.services.base import Service
+from caselens.services.case_payments import bring_payments
 from caselens.services.transactions import dataset_row
 
 ENGINES = ("duckdb", "spark")
@@ -254,14 +254,7 @@ class AlertService(Service):
             require_open(case)
             alert = _alert_row_of(connection, case.id, alert_id)
             dataset = dataset_row(connection, case.id, str(alert.dataset_id))
-            payments = payment_rows(open_dataset(self.runtime, dataset), alert.transactions)
-            found = case_entities(case.id, str(dataset.id), payments)
-            added = _bring_entities(connection, case.id, str(dataset.item_id), found)
-            counts = {
-                "accounts": sum(1 for e, _ in found if e["schema"] == "BankAccount"),
-                "payments": sum(1 for e, _ in found if e["schema"] == "Payment"),
-                "new_entities": added,
-            }
+            counts = bring_payments(self.runtime, connection, case.id, dataset, alert.transactions)
             self._audit(
                 connection,
                 actor,
@@ -303,45 +296,6 @@ class AlertService(Service):
             return _alert(_alert_row_of(connection, case.id, alert_id))
 
         return self._in_case(actor, "alerts.review", reference, body)
-
-
-def _bring_entities(
-    connection: Connection,
-    case_id: str,
-    item_id: str,
-    found: list[tuple[dict[str, Any], dict[str, Any]]],
-) -> int:
-    """Insert the entities the case does not hold yet from this item; how many were new."""
-    generation = connection.execute(
-        select(items.c.generation).where(items.c.id == item_id)
-    ).scalar_one()
-    held = set(
-        connection.execute(
-            select(entities.c.entity_id).where(
-                entities.c.case_id == case_id,
-                entities.c.item_id == item_id,
-                entities.c.superseded.is_(False),
-                entities.c.entity_id.in_([entity["id"] for entity, _ in found]),
-            )
-        ).scalars()
-    )
-    rows = [
-        {
-            "case_id": case_id,
-            "entity_id": entity["id"],
-            "schema": entity["schema"],
-            "item_id": item_id,
-            "generation": generation,
-            "properties": entity["properties"],
-            "superseded": False,
-            "context": context,
-        }
-        for entity, context in found
-        if entity["id"] not in held
-    ]
-    if rows:
-        connection.execute(insert(entities), rows)
-    return len(rows)
 
 
 def _alert_row_of(connection: Connection, case_id: str, alert_id: int) -> Row[Any]:
