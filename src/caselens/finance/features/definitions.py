@@ -82,20 +82,27 @@ def _account_columns() -> list[tuple[str, str]]:
 
 ACCOUNT_COLUMNS = _account_columns()
 
-_EVER = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
-# Between the two accounts of the transaction, up to and including it.
+# One pass over each (account, counterparty) stream, both directions in it: for the
+# payer's event of a payment, the payments out are its history with this payee and the
+# payments in are the payee's payments to the payer (a cycle of two hops).
+_STREAM = "OVER (PARTITION BY acct, other ORDER BY okey, side"
 _PAIR = [
-    ("pair_count", f"COUNT(*) OVER (PARTITION BY payer, payee ORDER BY okey {_EVER})"),
     (
-        "pair_since_previous",
-        "coalesce(ts - LAG(ts) OVER (PARTITION BY payer, payee ORDER BY okey), -1)",
+        "out_so_far",
+        f"SUM(1 - side) {_STREAM} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+    ),
+    ("in_so_far", f"SUM(side) {_STREAM} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"),
+    (
+        "previous_out",
+        f"MAX(CASE WHEN side = 0 THEN ts END) {_STREAM} "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)",
     ),
 ]
-# Payments the other way (payee to payer) before this one: a cycle of two hops.
-_REVERSE = (
-    "SUM(CASE WHEN reverse = 1 THEN 1 ELSE 0 END) "
-    f"OVER (PARTITION BY source, target ORDER BY okey, reverse {_EVER})"
-)
+_PAIR_FEATURES = [
+    ("pair_count", "po.out_so_far"),
+    ("pair_since_previous", "coalesce(base.ts - po.previous_out, -1)"),
+    ("reverse_count", "po.in_so_far"),
+]
 # The amount against what the accounts moved in the day before: pass-through in one number.
 _RATIOS = [
     ("share_of_payer_in_1d", "base.amount / (1.0 + po.sum_in_1d)"),
@@ -106,8 +113,7 @@ _RATIOS = [
 FEATURES: tuple[str, ...] = tuple(
     [name for name, _ in _TRANSACTION]
     + [f"{side}_{name}" for side in ("payer", "payee") for name, _ in ACCOUNT_COLUMNS]
-    + [name for name, _ in _PAIR]
-    + ["reverse_count"]
+    + [name for name, _ in _PAIR_FEATURES]
     + [name for name, _ in _RATIOS]
 )
 
@@ -122,7 +128,8 @@ def feature_sql(source: str = "tx") -> str:
         for name, _ in ACCOUNT_COLUMNS
     )
     shape = ",\n    ".join(f"{expression} AS {name}" for name, expression in _TRANSACTION)
-    pair = ",\n        ".join(f"{expression} AS {name}" for name, expression in _PAIR)
+    stream = ",\n        ".join(f"{expression} AS {name}" for name, expression in _PAIR)
+    pair = ",\n    ".join(f"{expression} AS {name}" for name, expression in _PAIR_FEATURES)
     ratios = ",\n    ".join(f"{expression} AS {name}" for name, expression in _RATIOS)
     return f"""
 WITH base AS (SELECT *, ts * {TICKS} + rn AS okey FROM {source}),
@@ -130,35 +137,26 @@ events AS (
     SELECT rn, ts, okey, payer AS acct, payee AS other, 0 AS side, amount AS value FROM base
     UNION ALL SELECT rn, ts, okey, payee, payer, 1, amount_received FROM base
 ),
-contacts AS (
-    SELECT *, CASE WHEN LAG(okey) OVER (PARTITION BY acct, other, side ORDER BY okey) IS NULL
-        THEN 1 ELSE 0 END AS first_contact
+streams AS (
+    SELECT *,
+        {stream}
     FROM events
 ),
 windows AS (
-    SELECT rn, side,
+    SELECT rn, side, out_so_far, in_so_far, previous_out,
         {account}
-    FROM contacts
-),
-pairs AS (
-    SELECT rn,
-        {pair}
-    FROM base
-),
-directed AS (
-    SELECT rn, okey, payer AS source, payee AS target, 0 AS reverse FROM base
-    UNION ALL SELECT rn, okey, payee, payer, 1 FROM base
-),
-reverses AS (SELECT rn, reverse, {_REVERSE} AS reverse_count FROM directed)
+    FROM (
+        SELECT *, CASE WHEN (side = 0 AND out_so_far = 1) OR (side = 1 AND in_so_far = 1)
+            THEN 1 ELSE 0 END AS first_contact
+        FROM streams
+    ) contacts
+)
 SELECT base.rn,
     {shape},
     {sides},
-    {", ".join("pairs." + name for name, _ in _PAIR)},
-    reverses.reverse_count,
+    {pair},
     {ratios}
 FROM base
 JOIN windows po ON po.rn = base.rn AND po.side = 0
 JOIN windows pi ON pi.rn = base.rn AND pi.side = 1
-JOIN pairs ON pairs.rn = base.rn
-JOIN reverses ON reverses.rn = base.rn AND reverses.reverse = 0
 """
