@@ -239,8 +239,9 @@ def score(
     """Write ``row,score,pred`` (plus ``top_features`` when ``explain``) for every
     transaction of ``data`` to ``out``, in row order; return a summary.
 
-    Features are computed and scored batch by batch, so memory holds one batch of
-    features and the scores, not the feature matrix of the whole file."""
+    Features are computed and scored batch by batch, so this process holds one batch of
+    features and the scores, not the feature matrix of the whole file; DuckDB's window
+    state still covers every account event (``memory_limit`` makes it spill)."""
     booster, card = load(model)
     threshold = float(card["threshold"])
     rows_parts: list[np.ndarray[Any, Any]] = []
