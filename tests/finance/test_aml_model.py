@@ -133,12 +133,12 @@ def test_train_and_score_through_the_service(
     assert actions == ["aml.train", "aml.score"]
 
 
-def test_scores_do_not_depend_on_the_batches(labelled: Path, tmp_path: Path) -> None:
+def test_scores_do_not_depend_on_the_chunks(labelled: Path, tmp_path: Path) -> None:
     model = tmp_path / "model.txt"
     train(labelled, model, seed=2, rounds=50)
     whole, batched = tmp_path / "whole.csv", tmp_path / "batched.csv"
     score(labelled, model, whole)
-    score(labelled, model, batched, batch_rows=257, memory_limit="256MB")
+    score(labelled, model, batched, chunk_rows=257, memory_limit="256MB")
     assert whole.read_bytes() == batched.read_bytes()
     assert len(whole.read_text().splitlines()) == 4000 + 100 * 2 + 1
 

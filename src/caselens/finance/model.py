@@ -9,7 +9,6 @@ features that pushed its score most (LightGBM's SHAP contributions).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib.metadata
 import json
@@ -26,9 +25,8 @@ from caselens.db.types import utcnow
 from caselens.errors import ConfigurationError, InvalidInput
 from caselens.finance.datasets import sorted_for_storage
 from caselens.finance.features import FEATURES
-from caselens.finance.features.engines import feature_batches, features_duckdb
+from caselens.finance.features.engines import feature_matrix, features_duckdb
 from caselens.finance.importers.amlworld import read_amlworld
-from caselens.finance.transactions import ROW
 
 CARD_SUFFIX = ".card.json"
 MODEL_FORMAT = "caselens-lightgbm-1"
@@ -234,49 +232,34 @@ def score(
     explain: int = 0,
     threads: int | None = None,
     memory_limit: str | None = None,
-    batch_rows: int = 262_144,
+    chunk_rows: int = 262_144,
 ) -> dict[str, Any]:
     """Write ``row,score,pred`` (plus ``top_features`` when ``explain``) for every
     transaction of ``data`` to ``out``, in row order; return a summary.
 
-    Features are computed and scored batch by batch, so this process holds one batch of
-    features and the scores, not the feature matrix of the whole file; DuckDB's window
-    state still covers every account event (``memory_limit`` makes it spill)."""
+    The features of the whole file are computed first (every transaction needs its whole
+    history) into one matrix of 8 bytes per feature and transaction; the model then
+    scores it ``chunk_rows`` at a time. ``memory_limit`` caps DuckDB, which spills its
+    window state to a scratch directory beyond it."""
     booster, card = load(model)
     threshold = float(card["threshold"])
-    rows_parts: list[np.ndarray[Any, Any]] = []
-    score_parts: list[np.ndarray[Any, Any]] = []
-    top_parts: list[list[str]] = []
+    tops: list[str] | None = [] if explain else None
     with tempfile.TemporaryDirectory(prefix="caselens-score-") as scratch:
         parquet = as_parquet(data, Path(scratch))
-        for batch in feature_batches(
-            parquet,
-            scratch=Path(scratch),
-            threads=threads,
-            memory_limit=memory_limit,
-            batch_rows=batch_rows,
-        ):
-            if batch.num_rows == 0:
-                continue
-            features = np.column_stack(
-                [batch.column(name).to_numpy(zero_copy_only=False) for name in FEATURES]
-            ).astype(np.float64)
-            rows_parts.append(batch.column(ROW).to_numpy(zero_copy_only=False))
-            score_parts.append(booster.predict(features, num_threads=threads or 0))
-            if explain:
-                contributions = booster.predict(
-                    features, pred_contrib=True, num_threads=threads or 0
-                )
-                top_parts.append([_top(c, explain) for c in contributions])
-    rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
-    scores = np.concatenate(score_parts) if score_parts else np.zeros(0)
-    tops = [top for part in top_parts for top in part]
-    order = np.argsort(rows, kind="stable")
-    _write_scores(
-        out, rows[order], scores[order], threshold, [tops[i] for i in order] if explain else None
-    )
+        computed = feature_matrix(
+            parquet, threads=threads, memory_limit=memory_limit, scratch=Path(scratch)
+        )
+    scores = np.empty(len(computed.rows), dtype=np.float64)
+    for start in range(0, len(computed.rows), chunk_rows):
+        # LightGBM reads rows: one C-ordered chunk of the column-major matrix at a time.
+        chunk = np.ascontiguousarray(computed.matrix[start : start + chunk_rows])
+        scores[start : start + len(chunk)] = booster.predict(chunk, num_threads=threads or 0)
+        if tops is not None:
+            contributions = booster.predict(chunk, pred_contrib=True, num_threads=threads or 0)
+            tops.extend(_top(c, explain) for c in contributions)
+    _write_scores(out, computed.rows, scores, threshold, tops)
     return {
-        "rows": len(rows),
+        "rows": len(scores),
         "flagged": int(np.sum(scores >= threshold)),
         "threshold": threshold,
         "input_sha256": file_sha256(data),
@@ -291,19 +274,34 @@ def _write_scores(
     threshold: float,
     tops: list[str] | None,
 ) -> None:
-    """The scores CSV, written to a temporary file and renamed into place."""
-    header = ["row", "score", "pred"] + (["top_features"] if tops is not None else [])
+    """The scores CSV, written to a temporary file and renamed into place. Arrow formats
+    the millions of lines; a score is printed with six decimals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv
+
+    micro = np.rint(np.clip(scores, 0.0, 1.0) * 1_000_000).astype(np.int64)
+    fraction = pc.utf8_lpad(pc.cast(pa.array(micro % 1_000_000), pa.string()), 6, "0")
+    text = pc.binary_join_element_wise(
+        pc.cast(pa.array(micro // 1_000_000), pa.string()), fraction, "."
+    )
+    columns: dict[str, Any] = {
+        "row": pa.array(rows, pa.int64()),
+        "score": text,
+        "pred": pa.array((scores >= threshold).astype(np.int8)),
+    }
+    if tops is not None:
+        columns["top_features"] = pa.array(tops, pa.string())
+    table = pa.table(columns)
     handle, name = tempfile.mkstemp(prefix=".scores-", dir=out.parent)
     try:
-        with os.fdopen(handle, "w", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(header)
-            flags = scores >= threshold
-            for index in range(len(rows)):
-                line: list[Any] = [int(rows[index]), f"{scores[index]:.6f}", int(flags[index])]
-                if tops is not None:
-                    line.append(tops[index])
-                writer.writerow(line)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write((",".join(table.column_names) + "\n").encode())
+            # No value holds a comma, a quote or a line break, so none is quoted.
+            options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
+            pa_csv.write_csv(table, stream, options)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(name, out)
     except BaseException:
         os.unlink(name)

@@ -98,41 +98,63 @@ _PAIR = [
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)",
     ),
 ]
-_PAIR_FEATURES = [
-    ("pair_count", "po.out_so_far"),
-    ("pair_since_previous", "coalesce(base.ts - po.previous_out, -1)"),
-    ("reverse_count", "po.in_so_far"),
+# Read from the payer's event of a payment (``value`` is the amount it paid) or the
+# payee's (``value`` is the amount received): the pair's history, and the amount against
+# what the account moved in the day before — pass-through in one number.
+_EVENT_DERIVED = [
+    ("pair_count", "out_so_far"),
+    ("pair_since_previous", "coalesce(ts - previous_out, -1)"),
+    ("reverse_count", "in_so_far"),
+    ("share_in_1d", "value / (1.0 + sum_in_1d)"),
+    ("share_out_1d", "value / (1.0 + sum_out_1d)"),
 ]
-# The amount against what the accounts moved in the day before: pass-through in one number.
-_RATIOS = [
-    ("share_of_payer_in_1d", "base.amount / (1.0 + po.sum_in_1d)"),
-    ("share_of_payer_out_1d", "base.amount / (1.0 + po.sum_out_1d)"),
-    ("share_of_payee_in_1d", "base.amount_received / (1.0 + pi.sum_in_1d)"),
-]
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    [name for name, _ in ACCOUNT_COLUMNS] + [name for name, _ in _EVENT_DERIVED]
+)
+PAYER, PAYEE = 0, 1  # the ``side`` of an account event
 
-FEATURES: tuple[str, ...] = tuple(
-    [name for name, _ in _TRANSACTION]
-    + [f"{side}_{name}" for side in ("payer", "payee") for name, _ in ACCOUNT_COLUMNS]
-    + [name for name, _ in _PAIR_FEATURES]
-    + [name for name, _ in _RATIOS]
+# Where each feature comes from: (side, event column), or (None, transaction column).
+_PLACES: list[tuple[str, int | None, str]] = [(name, None, name) for name, _ in _TRANSACTION]
+_PLACES += [
+    (f"{label}_{name}", side, name)
+    for label, side in (("payer", PAYER), ("payee", PAYEE))
+    for name, _ in ACCOUNT_COLUMNS
+]
+_PLACES += [
+    ("pair_count", PAYER, "pair_count"),
+    ("pair_since_previous", PAYER, "pair_since_previous"),
+    ("reverse_count", PAYER, "reverse_count"),
+    ("share_of_payer_in_1d", PAYER, "share_in_1d"),
+    ("share_of_payer_out_1d", PAYER, "share_out_1d"),
+    ("share_of_payee_in_1d", PAYEE, "share_in_1d"),
+]
+FEATURES: tuple[str, ...] = tuple(name for name, _, _ in _PLACES)
+TRANSACTION_PLACES: tuple[tuple[str, str], ...] = tuple(
+    (feature, column) for feature, side, column in _PLACES if side is None
+)
+EVENT_PLACES: tuple[tuple[str, int, str], ...] = tuple(
+    (feature, side, column) for feature, side, column in _PLACES if side is not None
 )
 
 
-def feature_sql(source: str = "tx") -> str:
-    """SQL over ``source`` (``finance.transactions`` columns, ``row`` as ``rn``) returning
-    ``rn`` and :data:`FEATURES`, one row per transaction."""
-    account = ",\n        ".join(f"{expression} AS {name}" for name, expression in ACCOUNT_COLUMNS)
-    sides = ",\n    ".join(
-        f"{alias}.{name} AS {side}_{name}"
-        for side, alias in (("payer", "po"), ("payee", "pi"))
-        for name, _ in ACCOUNT_COLUMNS
+def transaction_sql(source: str = "tx") -> str:
+    """``rn`` and the features of the payment alone, one row per transaction."""
+    shape = ",\n    ".join(
+        f"CAST({expression} AS DOUBLE) AS {name}" for name, expression in _TRANSACTION
     )
-    shape = ",\n    ".join(f"{expression} AS {name}" for name, expression in _TRANSACTION)
+    return f"SELECT rn,\n    {shape}\nFROM {source}"
+
+
+def _event_ctes(source: str) -> str:
+    """The common table expressions ending in ``account_events``: ``rn``, ``side`` and
+    :data:`EVENT_COLUMNS` per account event."""
+    account = ",\n        ".join(f"{expression} AS {name}" for name, expression in ACCOUNT_COLUMNS)
     stream = ",\n        ".join(f"{expression} AS {name}" for name, expression in _PAIR)
-    pair = ",\n    ".join(f"{expression} AS {name}" for name, expression in _PAIR_FEATURES)
-    ratios = ",\n    ".join(f"{expression} AS {name}" for name, expression in _RATIOS)
+    derived = ",\n        ".join(
+        f"CAST({expression} AS DOUBLE) AS {name}" for name, expression in _EVENT_DERIVED
+    )
     return f"""
-WITH base AS (SELECT *, ts * {TICKS} + rn AS okey FROM {source}),
+base AS (SELECT *, ts * {TICKS} + rn AS okey FROM {source}),
 events AS (
     SELECT rn, ts, okey, payer AS acct, payee AS other, 0 AS side, amount AS value FROM base
     UNION ALL SELECT rn, ts, okey, payee, payer, 1, amount_received FROM base
@@ -143,20 +165,44 @@ streams AS (
     FROM events
 ),
 windows AS (
-    SELECT rn, side, out_so_far, in_so_far, previous_out,
+    SELECT rn, side, ts, value, out_so_far, in_so_far, previous_out,
         {account}
     FROM (
         SELECT *, CASE WHEN (side = 0 AND out_so_far = 1) OR (side = 1 AND in_so_far = 1)
             THEN 1 ELSE 0 END AS first_contact
         FROM streams
     ) contacts
-)
-SELECT base.rn,
-    {shape},
-    {sides},
-    {pair},
-    {ratios}
-FROM base
-JOIN windows po ON po.rn = base.rn AND po.side = 0
-JOIN windows pi ON pi.rn = base.rn AND pi.side = 1
+),
+account_events AS (
+    SELECT rn, side,
+        {", ".join(f"CAST({name} AS DOUBLE) AS {name}" for name, _ in ACCOUNT_COLUMNS)},
+        {derived}
+    FROM windows
+)"""
+
+
+def event_sql(source: str = "tx") -> str:
+    """``rn``, ``side`` and :data:`EVENT_COLUMNS`, one row per account event: two per
+    transaction, the payer's (side 0) and the payee's (side 1)."""
+    return f"WITH {_event_ctes(source)}\nSELECT * FROM account_events"
+
+
+def feature_sql(source: str = "tx") -> str:
+    """SQL over ``source`` (``finance.transactions`` columns, ``row`` as ``rn``) returning
+    ``rn`` and :data:`FEATURES`, one row per transaction: the events of
+    :func:`event_sql` joined back to their transaction."""
+    columns = ",\n    ".join(f"t.{column} AS {feature}" for feature, column in TRANSACTION_PLACES)
+    sided = ",\n    ".join(
+        f"{'po' if side == PAYER else 'pi'}.{column} AS {feature}"
+        for feature, side, column in EVENT_PLACES
+    )
+    return f"""
+WITH {_event_ctes(source)},
+t AS ({transaction_sql(source)})
+SELECT t.rn,
+    {columns},
+    {sided}
+FROM t
+JOIN account_events po ON po.rn = t.rn AND po.side = {PAYER}
+JOIN account_events pi ON pi.rn = t.rn AND pi.side = {PAYEE}
 """
