@@ -146,7 +146,10 @@ def score_in_child(parquet: Path, model_path: Path, out: Path, threads: int) -> 
         f"s = score(Path({str(parquet)!r}), Path({str(model_path)!r}), Path({str(out)!r}), "
         f"threads={threads}); "
         "s['seconds'] = time.perf_counter() - t; "
-        "s['peak_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss across fork and exec, so it
+        # would report this (large) parent's memory as the child's.
+        "s['peak_mib'] = int(next(l.split()[1] for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM'))) / 1024; "
         "print(json.dumps(s))"
     )
     started = time.perf_counter()

@@ -58,6 +58,17 @@ class Weighted:
         )
 
 
+def network_of(graph: CaseGraph, arrays: Weighted, flt: EdgeFilter) -> Any:
+    """The networkit graph of ``arrays``; the unfiltered one is built once per graph
+    (on ten million edges building it takes about as long as Louvain itself)."""
+    if not flt.trivial:
+        return arrays.networkit()
+    built = graph.derived.get("networkit")
+    if built is None:
+        built = graph.derived["networkit"] = arrays.networkit()
+    return built
+
+
 def weighted(graph: CaseGraph, flt: EdgeFilter = NO_FILTER) -> Weighted:
     if flt.trivial:
         return Weighted(len(graph.nodes), graph.pair_nodes, graph.pair_counts)
@@ -87,7 +98,7 @@ def key_players(
     if len(arrays.weights) == 0:
         return []
     nk.engineering.setSeed(seed, False)
-    network = arrays.networkit()
+    network = network_of(graph, arrays, flt)
     pagerank = nk.centrality.PageRank(network, damp=0.85, tol=1e-9)
     pagerank.run()
     sampled = arrays.nodes > EXACT_BETWEENNESS_LIMIT
@@ -149,7 +160,7 @@ def communities(
         return {"method": method, "modularity": 0.0, "communities": [], "truncated": False}
     nk.engineering.setSeed(seed, False)
     nk.engineering.setNumberOfThreads(1)  # same case, same communities
-    network = arrays.networkit()
+    network = network_of(graph, arrays, flt)
     if method == "louvain":
         finder: Any = nk.community.PLM(network, refine=True)
     else:

@@ -8,7 +8,7 @@ are the readable records made from them on demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,6 +73,9 @@ class CaseGraph:
     pair_nodes: npt.NDArray[np.uint64]
     pair_counts: npt.NDArray[np.float64]
     adjacency: Adjacency
+    # What whole-graph methods build from the arrays once (the networkit graph), kept
+    # with the graph so that repeated calls, like the graph itself, are cached.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def pair_of(self, first: int, second: int) -> int | None:
         return self.adjacency.pair(first, second)
