@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +48,7 @@ from caselens.finance import model  # noqa: E402
 from caselens.finance.datasets import sorted_for_storage  # noqa: E402
 from caselens.finance.features import FEATURES  # noqa: E402
 from caselens.finance.features.engines import features_duckdb  # noqa: E402
-from caselens.finance.importers.amlworld import read_amlworld  # noqa: E402
+from caselens.finance.importers.amlworld import TIME_FORMAT, read_amlworld  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "aml" / "GENTEX-A_Trans.csv.gz"
 DAY, HOUR = 86_400, 3_600
@@ -136,6 +137,36 @@ def scaled(table: pa.Table, rows: int) -> pa.Table:
         offset += span
     joined = pa.concat_tables(copies).slice(0, rows)
     return joined.set_column(0, "row", pa.array(np.arange(rows, dtype=np.int64)))
+
+
+def scaled_csv(source: Path, table: pa.Table, rows: int, out: Path) -> None:
+    """The AMLworld file ``source`` repeated like :func:`scaled`, as an AMLworld CSV:
+    each copy's lines with their timestamps moved on and the rest of each line as it was
+    (``table`` is ``source`` read, for the times)."""
+    with pa.input_stream(str(source), compression="gzip") as stream:
+        lines = pacsv.read_csv(
+            stream,
+            read_options=pacsv.ReadOptions(column_names=["line"], block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types={"line": pa.string()}),
+        )["line"].combine_chunks()
+    header, body = lines[0].as_py(), lines.slice(1)
+    if len(body) != table.num_rows:
+        raise SystemExit(f"{source}: {len(body) - table.num_rows} lines were refused")
+    by_row = np.asarray(table["ts"])[np.argsort(np.asarray(table["row"]), kind="stable")]
+    rest = pc.list_element(pc.split_pattern(body, ",", max_splits=1), 1)
+    span = int(by_row.max()) - int(by_row.min()) + DAY
+    with out.open("wb") as sink:
+        sink.write((header + "\n").encode())
+        written, offset = 0, 0
+        while written < rows:
+            take = min(len(body), rows - written)
+            moments = pa.array((by_row[:take] + offset) * 1_000_000, pa.timestamp("us"))
+            text = pc.binary_join_element_wise(
+                pc.strftime(moments, format=TIME_FORMAT), rest.slice(0, take), ","
+            )
+            sink.write(("\n".join(text.to_pylist()) + "\n").encode())
+            written, offset = written + take, offset + span
 
 
 def score_in_child(parquet: Path, model_path: Path, out: Path, threads: int) -> dict[str, Any]:
@@ -239,7 +270,21 @@ def main() -> None:
         }
         print(
             f"scored {args.scale:,} transactions end to end in {scored['wall_seconds']:.1f} s, "
-            f"peak {scored['peak_mib']:,.0f} MiB",
+            f"peak {scored['peak_mib']:,.0f} MiB (Parquet)",
+            flush=True,
+        )
+        (scratch / "scores.csv").unlink()
+        big.unlink()
+        text = scratch / "scaled.csv"
+        scaled_csv(args.data, table, args.scale, text)
+        scored = score_in_child(text, model_path, scratch / "scores.csv", args.threads)
+        results["scale_csv"] = {
+            "rows": args.scale,
+            **{k: scored[k] for k in ("seconds", "wall_seconds", "peak_mib", "flagged")},
+        }
+        print(
+            f"scored {args.scale:,} transactions end to end in {scored['wall_seconds']:.1f} s, "
+            f"peak {scored['peak_mib']:,.0f} MiB (AMLworld CSV)",
             flush=True,
         )
     results["peak_mib_benchmark"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

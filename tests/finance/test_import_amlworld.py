@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 from caselens.errors import InvalidInput
-from caselens.finance.importers import FORMATS, format_for
+from caselens.finance.importers import FORMATS, amlworld, format_for
 from caselens.finance.importers.amlworld import read_amlworld
 from caselens.finance.transactions import SCHEMA
 from tests.conftest import CORPUS, needs_corpus
@@ -80,6 +80,28 @@ def test_rows_bad_rows_and_one_record_in_full(tmp_path: Path) -> None:
         "label": 1,
     }
     assert imported.attempts == ()
+
+
+def test_column_reader_and_line_reader_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every line has eleven fields: the column reader takes the file (the line reader is
+    # not even asked). A blank line at the end (not a data row) sends the same lines
+    # through the line reader.
+    lines = [GOOD[0], BAD[0][0], GOOD[1], BAD[2][0], BAD[5][0], GOOD[2]]
+    line_reader = amlworld._read_lines
+    with monkeypatch.context() as patched:
+        patched.setattr(amlworld, "_read_lines", None)
+        by_columns = read_amlworld(write_amlworld(tmp_path / "a.csv.gz", lines))
+    assert amlworld._read_lines is line_reader
+    by_lines = read_amlworld(write_amlworld(tmp_path / "b.csv", [*lines, ""]))
+    assert by_columns.table.equals(by_lines.table)
+    assert by_columns.table.column("row").to_pylist() == [0, 2, 5]
+    assert by_columns.source_rows == by_lines.source_rows == 6
+    refused = [(bad.line, bad.reason) for bad in by_columns.report.listed]
+    assert refused == [(bad.line, bad.reason) for bad in by_lines.report.listed]
+    assert sorted(line for line, _ in refused) == [3, 5, 6]
+    assert any(reason.endswith(BAD[2][0]) for _, reason in refused)  # the line as read
 
 
 def test_patterns_file_gives_attempts_with_row_numbers(tmp_path: Path) -> None:

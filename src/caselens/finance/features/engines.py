@@ -127,8 +127,10 @@ def features_duckdb(
         "label": np.asarray(known["label"])[order],
         "ts": np.asarray(known["ts"])[order],
     }
+    ordered = _column_major(len(order), len(FEATURES))  # fresh pages are dear: see there
     for index, name in enumerate(FEATURES):
-        columns[name] = computed.matrix[order, index]
+        np.take(computed.matrix[:, index], order, out=ordered[:, index])
+        columns[name] = ordered[:, index]
     return columns
 
 

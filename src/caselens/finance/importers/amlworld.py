@@ -3,16 +3,19 @@
 ``Timestamp, From Bank, Account, To Bank, Account, Amount Received, Receiving Currency,
 Amount Paid, Payment Currency, Payment Format, Is Laundering`` (plain or ``.csv.gz``).
 
-The file is read as whole lines by pyarrow and every check runs on columns, so millions of
-rows take seconds. Lines are split on commas without quote handling: the AMLworld
-generators never quote, and a quoted field holding a comma shows up as a line with the
-wrong number of fields, which is refused like any other bad row. A refused row keeps its
+pyarrow's parallel CSV reader splits the lines into columns and every check runs on
+columns, so millions of rows take seconds. Lines are split on commas without quote
+handling: the AMLworld generators never quote, and a quoted field holding a comma shows up
+as a line with the wrong number of fields. When any line is blank or has the wrong number
+of fields, the file is read again as whole lines, so that each such line is refused with
+its line number like any other bad row. A refused row keeps its
 ``row`` position so that scores line up with the file; blank lines are not data rows.
 The ``*_Patterns.txt`` file beside it, when present, gives the labelled attempts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -82,31 +85,89 @@ def companions(path: Path) -> tuple[Path, ...]:
 def read_amlworld(path: Path | str) -> Imported:
     """Read an AMLworld CSV file (``.csv`` or ``.csv.gz``); bad rows go to the report."""
     path = Path(path)
-    lines = _read_lines(path)
     report = ImportReport(format=FORMAT)
-    if len(lines) == 0:
-        raise InvalidInput(f"{path}: empty file, not an AMLworld CSV", path=str(path))
-    _check_header(lines[0].as_py() or "", path)
-    body = lines.slice(1)
-    line_numbers = np.arange(2, len(body) + 2, dtype=np.int64)
-    keep = ~np.asarray(pc.equal(pc.utf8_length(body), 0), dtype=bool)
-    rows = np.cumsum(keep, dtype=np.int64) - 1
-    body, line_numbers, rows = body.filter(pa.array(keep)), line_numbers[keep], rows[keep]
-    table = _parse_lines(body, line_numbers, rows, report)
+    patterns = patterns_beside(path)
+    columns = _read_columns(path)
+    if columns is not None:
+        # Every line well formed: its fields as columns, its row its position.
+        header, fields = columns
+        _check_header(header, path)
+        count = len(fields[0])
+        line_numbers = np.arange(2, count + 2, dtype=np.int64)
+        rows = np.arange(count, dtype=np.int64)
+
+        def describe(index: int) -> str:
+            return ",".join(str(field[index].as_py()) for field in fields)
+
+        table = _parse_fields(fields, line_numbers, rows, report, describe)
+        body = None if patterns is None else pc.binary_join_element_wise(*fields, ",")
+    else:
+        lines = _read_lines(path)
+        if len(lines) == 0:
+            raise InvalidInput(f"{path}: empty file, not an AMLworld CSV", path=str(path))
+        _check_header(lines[0].as_py() or "", path)
+        body = lines.slice(1)
+        line_numbers = np.arange(2, len(body) + 2, dtype=np.int64)
+        keep = ~np.asarray(pc.equal(pc.utf8_length(body), 0), dtype=bool)
+        rows = np.cumsum(keep, dtype=np.int64) - 1
+        body, line_numbers, rows = body.filter(pa.array(keep)), line_numbers[keep], rows[keep]
+        table = _parse_lines(body, line_numbers, rows, report)
+        count = int(keep.sum())
     report.rows = table.num_rows
     companions: tuple[Path, ...] = ()
     attempts: tuple[LaunderingAttempt, ...] = ()
-    patterns = patterns_beside(path)
-    if patterns is not None:
+    if patterns is not None and body is not None:
         attempts = read_patterns(patterns, body, rows, report)
         companions = (patterns,)
     return Imported(
         table=table,
         report=report,
-        source_rows=int(keep.sum()),
+        source_rows=count,
         companions=companions,
         attempts=attempts,
     )
+
+
+def _read_columns(path: Path) -> tuple[str, list[pa.ChunkedArray]] | None:
+    """The header line and the eleven fields of every data line as columns, read by
+    pyarrow's parallel CSV reader; None when any line is blank or has another number of
+    fields (or the file is not readable so), for :func:`_read_lines` to say which."""
+    compression = "gzip" if _is_gzip(path) else None
+    malformed: list[object] = []
+
+    def on_malformed(row: object) -> str:
+        malformed.append(row)
+        return "skip"
+
+    names = [f"f{position}" for position in range(len(HEADER))]
+    try:
+        with pa.input_stream(str(path), compression=compression) as stream:
+            # The header is the first line; an AMLworld one is well under 64 KiB.
+            header = stream.read(1 << 16).split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        with pa.input_stream(str(path), compression=compression) as stream:
+            table = pacsv.read_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(
+                    quote_char=False, ignore_empty_lines=False, invalid_row_handler=on_malformed
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in names}, strings_can_be_null=False
+                ),
+            )
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError):
+        return None
+    if malformed or table.num_rows == 0:
+        return None
+    fields = [table.column(name) for name in names]  # chunked: copying them costs seconds
+    # A blank line reads as a row of empty fields, like a line of ten commas: the line
+    # reader tells them apart.
+    empty = np.asarray(pc.equal(pc.utf8_length(fields[0]), 0), dtype=bool)
+    for field in fields[1:]:
+        if not empty.any():
+            break
+        empty &= np.asarray(pc.equal(pc.utf8_length(field), 0), dtype=bool)
+    return None if empty.any() else (header, fields)
 
 
 def _read_lines(path: Path) -> pa.StringArray:
@@ -172,9 +233,25 @@ def _parse_lines(
         mask = pa.array(kept)
         body, fields = body.filter(mask), fields.filter(mask)
         line_numbers, rows = line_numbers[kept], rows[kept]
+    columns = [pc.list_element(fields, position) for position in range(len(HEADER))]
+
+    def describe_kept(index: int) -> str:
+        return str(body[index].as_py())
+
+    return _parse_fields(columns, line_numbers, rows, report, describe_kept)
+
+
+def _parse_fields(
+    fields: Sequence[pa.Array | pa.ChunkedArray],
+    line_numbers: np.ndarray,
+    rows: np.ndarray,
+    report: ImportReport,
+    describe: Callable[[int], str],
+) -> pa.Table:
+    """Columns from the eleven fields of each line; refused lines go to ``report``."""
 
     def field(position: int) -> pa.Array:
-        return pc.utf8_trim_whitespace(pc.list_element(fields, position))
+        return pc.utf8_trim_whitespace(fields[position])
 
     ts, time_bad, _ = parse_times(field(0), TIME_FORMAT)
     paid, paid_bad = parse_amount_column(field(7))
@@ -202,7 +279,7 @@ def _parse_lines(
         describe,
     )
     payer_bank, payee_bank = field(1), field(3)
-    nulls = pa.nulls(len(fields), pa.string())
+    nulls = pa.nulls(len(fields[0]), pa.string())
     columns = {
         ROW: pa.array(rows),
         "line": pa.array(line_numbers),
@@ -224,4 +301,6 @@ def _parse_lines(
         "label": pc.cast(pc.if_else(pa.array(label_bad), "0", label_text), pa.int8()),
     }
     table = pa.table([columns[name] for name in COLUMNS], names=list(COLUMNS))
-    return table.filter(pa.array(keep)).cast(SCHEMA)
+    if not keep.all():  # filtering copies every column, even with nothing to drop
+        table = table.filter(pa.array(keep))
+    return table.cast(SCHEMA)

@@ -45,9 +45,7 @@ def parse_times(
             pc.replace_substring_regex(cleaned, r"\s*(Z|[+-]\d{2}:?\d{2})\s*$", "")
         )
     local = pc.strptime(local_text, format=local_format, unit="s", error_is_null=True)
-    rendered = pc.strftime(local, format=local_format)
-    same = pc.equal(_digits_as_numbers(rendered), _digits_as_numbers(local_text))
-    bad = ~np.asarray(pc.fill_null(same, False), dtype=bool)
+    bad = _rolled_over(local, local_text, local_format)
     ambiguous = np.zeros(len(text), dtype=bool)
     if has_offset:
         parsed = pc.strptime(cleaned, format=time_format, unit="s", error_is_null=True)
@@ -73,6 +71,25 @@ def parse_times(
         bad |= differs & ~returns
         ambiguous = differs & returns
     return pc.fill_null(seconds, 0), bad, ambiguous
+
+
+def _rolled_over(local: pa.Array, text: pa.Array, time_format: str) -> np.ndarray:
+    """Where ``local`` is null or, written back in ``time_format``, is not ``text``.
+
+    Most sources pad their fields as the format writes them, so the written-back text
+    is compared as it is first; only the rows that differ are compared digit by digit
+    (the regular expressions are the dear part on millions of rows)."""
+    rendered = pc.strftime(local, format=time_format)
+    bad = ~np.asarray(pc.fill_null(pc.equal(rendered, text), False), dtype=bool)
+    unequal = np.flatnonzero(bad & ~np.asarray(pc.is_null(local), dtype=bool))
+    if len(unequal):
+        chosen = pa.array(unequal)
+        same = pc.equal(
+            _digits_as_numbers(pc.take(rendered, chosen)),
+            _digits_as_numbers(pc.take(text, chosen)),
+        )
+        bad[unequal] = ~np.asarray(pc.fill_null(same, False), dtype=bool)
+    return bad
 
 
 def _digits_as_numbers(text: pa.Array) -> pa.Array:
