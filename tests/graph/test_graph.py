@@ -296,6 +296,44 @@ def test_paths_and_common_contacts(app: Caselens, case: str) -> None:
         graphs.common(ADMIN, case, ["x"])
 
 
+def test_entities_judged_the_same_are_one_node_until_judged_different(
+    app: Caselens, case: str
+) -> None:
+    rows = CaseRows(app, case)
+    item = rows.item("chat.db")
+    for name in ("handle-a", "handle-b", "x", "y"):
+        rows.account(name, item)
+    rows.message("x", "handle-a", "2024-01-01T10:00:00", item)
+    rows.message("handle-b", "y", "2024-01-01T11:00:00", item)
+    rows.message("handle-a", "handle-b", "2024-01-01T12:00:00", item)  # one person's two phones
+    rows.save()
+    assert app.graph.path(ADMIN, case, "x", "y").shortest == 3
+    app.resolution.judge(ADMIN, case, "handle-b", "handle-a", "same", "one SIM swapped")
+    merged = app.graph.path(ADMIN, case, "x", "y")  # the cached graph is rebuilt
+    assert merged.shortest == 2
+    assert [h["to"]["id"] for h in merged.paths[0]] == ["handle-a", "y"]
+    around = app.graph.neighbours(ADMIN, case, ["handle-b"])  # a merged id finds its node
+    node = next(n for n in around.nodes if n["id"] == "handle-a")
+    assert node["merged"] == ["handle-a", "handle-b"]
+    assert sorted(n["id"] for n in around.nodes) == ["handle-a", "x", "y"]
+    kept = app.graph.graphs.kept(case_id_of(app, case))
+    assert kept is not None and kept.stats["entities_merged"] == 1
+    app.resolution.judge(ADMIN, case, "handle-a", "handle-b", "different")
+    assert app.graph.path(ADMIN, case, "x", "y").shortest == 3
+    split = app.graph.neighbours(ADMIN, case, ["handle-b"])
+    assert sorted(n["id"] for n in split.nodes) == ["handle-a", "handle-b", "y"]
+    assert all(n["merged"] == [] for n in split.nodes)
+
+
+def case_id_of(app: Caselens, reference: str) -> str:
+    with app.runtime.transaction() as connection:
+        return str(
+            connection.execute(
+                select(cases.c.id).where(cases.c.reference == reference)
+            ).scalar_one()
+        )
+
+
 def test_superseded_rows_and_ownership(app: Caselens, case: str) -> None:
     rows = CaseRows(app, case)
     item = rows.item("contacts.db")

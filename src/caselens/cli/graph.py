@@ -33,6 +33,11 @@ def _filter(
     return edge_filter(kind, since, until, weight)
 
 
+def _node_id(node: dict[str, Any]) -> str:
+    merged = len(node.get("merged") or ()) - 1
+    return f"{node['id']} (+{merged} judged the same)" if merged > 0 else str(node["id"])
+
+
 def _edge_text(edge: dict[str, Any]) -> str:
     arrow = "->" if edge["directed"] else "--"
     when = f" {edge['first']} .. {edge['last']}" if edge["first"] else ""
@@ -69,7 +74,7 @@ def neighbours(
     render.table(
         f"within {hops} hops in {reference}" + (" (cut at --max-nodes)" if found.truncated else ""),
         ["hops", "label", "kind", "id"],
-        [(found.hops[n["id"]], n["label"], n["kind"], n["id"]) for n in found.nodes],
+        [(found.hops[n["id"]], n["label"], n["kind"], _node_id(n)) for n in found.nodes],
     )
     render.table(
         "links",
@@ -167,7 +172,7 @@ def common(
     render.table(
         f"common contacts in {reference}",
         ["label", "kind", "weight", "id"],
-        [(r["node"]["label"], r["node"]["kind"], r["weight"], r["node"]["id"]) for r in rows],
+        [(r["node"]["label"], r["node"]["kind"], r["weight"], _node_id(r["node"])) for r in rows],
     )
 
 
@@ -209,7 +214,7 @@ def key_players(
                 r["weighted_degree"],
                 f"{r['betweenness']:.4f}",
                 f"{r['pagerank']:.4f}",
-                r["node"]["id"],
+                _node_id(r["node"]),
             )
             for r in rows
         ],

@@ -17,6 +17,11 @@ at most max_per_item * (max_per_item - 1) / 2 edges; ``stats`` counts the items 
 Rows are streamed with only the columns each step needs; entity ids are numbered as
 they are met and every link is a row of integer arrays (``events.Links``), grouped
 into edges by numpy at the end. Node numbers then follow the order of node keys.
+
+Entities that analysts judged the same (``caselens judge``) are one node, keyed by the
+canonical entity id, holding the links, identifiers and evidence of all of them; links
+between two of them are dropped as self-links. A later "different" judgement splits them
+again on the next build.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from caselens.graph.fragments import (
     time_of,
 )
 from caselens.graph.model import CALL, EMAIL, MESSAGE, OWNS, PAYMENT, TOGETHER, CaseGraph
+from caselens.resolve.judged import case_merges
 
 SELECTOR_CATEGORY = {
     "phone": "account",
@@ -65,7 +71,7 @@ def build_graph(
     connection: Connection, case_id: str, *, max_per_item: int = DEFAULT_MAX_PER_ITEM
 ) -> CaseGraph:
     """The graph of a case's current (not superseded) entities and mentions."""
-    builder = GraphBuilder()
+    builder = GraphBuilder(case_merges(connection, case_id))
     fragments, owners, unreadable = read_fragments(connection, case_id)
     _add_entity_nodes(builder, fragments)
     links = _Links(builder, fragments)

@@ -19,7 +19,12 @@ ROLE_BITS = {role: 1 << bit for bit, role in enumerate(ROLES)}
 
 
 class GraphBuilder:
-    def __init__(self) -> None:
+    """``aliases`` maps entity ids judged the same as another to their canonical id:
+    their links, identifiers and evidence go to the canonical entity's node."""
+
+    def __init__(self, aliases: dict[str, str] | None = None) -> None:
+        self.aliases = dict(aliases or {})
+        self.sources: dict[int, list[str]] = {}  # node -> merged entity ids, canonical first
         self.keys: list[str] = []
         self.labels: list[str] = []
         self.categories = array("B")
@@ -34,6 +39,13 @@ class GraphBuilder:
 
     def node(self, key: str, category: str, kind: str, label: str) -> int:
         """The number of the node ``key``, made with these values when it is new."""
+        canonical = self.aliases.get(key)
+        if canonical is not None:
+            found = self.node(canonical, category, kind, label)
+            merged = self.sources.setdefault(found, [canonical])
+            if key not in merged:
+                merged.append(key)
+            return found
         found = self.index.get(key)
         if found is None:
             found = self.index[key] = len(self.keys)
@@ -75,15 +87,23 @@ class GraphBuilder:
             np.frombuffer(self.kinds, dtype=np.int32)[back].copy(),
             tuple(self.kind_codes),
             {int(node_order[n]): values for n, values in self.identifiers.items()},
+            {int(node_order[n]): sorted(ids) for n, ids in self.sources.items()},
         )
         self.stats["nodes"] = len(keys)
         self.stats["edges"] = len(grouped.edges)
         if self.links.self_links:
             self.stats["self_links_skipped"] = self.links.self_links
+        if self.sources:
+            self.stats["entities_merged"] = sum(len(ids) - 1 for ids in self.sources.values())
+        index = {key: number for number, key in enumerate(keys)}
+        # A merged entity's own id still finds the node it became part of.
+        for alias, canonical in self.aliases.items():
+            if canonical in index and alias not in index:
+                index[alias] = index[canonical]
         return CaseGraph(
             nodes,
             grouped.edges,
-            {key: number for number, key in enumerate(keys)},
+            index,
             {selector: int(node_order[n]) for selector, n in self.selectors.items()},
             dict(self.stats),
             grouped.pair_start,

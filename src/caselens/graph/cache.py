@@ -8,9 +8,11 @@ together with a mark of the store it was read from, and rebuilt when the mark mo
   (new items, and items processed again, whose older rows are then superseded);
 - the highest row id of ``entities`` and of ``mentions`` over the installation, which
   also moves when rows are written without custody (imports, tools, tests). Row ids of
-  any case count, so a write elsewhere costs a rebuild but never a stale answer.
+  any case count, so a write elsewhere costs a rebuild but never a stale answer;
+- the highest row id of ``judgements``: judging a pair the same (or no longer the same)
+  merges or splits nodes.
 
-Each part is one primary-key look-up, and the mark is read in the same transaction as
+Each part is one index look-up, and the mark is read in the same transaction as
 the graph it stands for.
 """
 
@@ -23,15 +25,15 @@ from collections.abc import Callable
 from sqlalchemy import Connection, func, select
 
 from caselens.custody.chain import custody_chain
-from caselens.db.schema import chain_heads, entities, mentions
+from caselens.db.schema import chain_heads, entities, judgements, mentions
 from caselens.graph.model import CaseGraph
 
-Mark = tuple[int, str, int, int]
+Mark = tuple[int, str, int, int, int]
 Builder = Callable[[Connection, str], CaseGraph]
 
 
 def store_mark(connection: Connection, case_id: str) -> Mark:
-    """What a case's graph was built from, in four numbers and a hash."""
+    """What a case's graph was built from, in numbers and a hash."""
     head = connection.execute(
         select(chain_heads.c.seq, chain_heads.c.hash).where(
             chain_heads.c.chain == custody_chain(case_id)
@@ -39,11 +41,13 @@ def store_mark(connection: Connection, case_id: str) -> Mark:
     ).first()
     highest_entity = connection.execute(select(func.max(entities.c.id))).scalar()
     highest_mention = connection.execute(select(func.max(mentions.c.id))).scalar()
+    highest_judgement = connection.execute(select(func.max(judgements.c.id))).scalar()
     return (
         int(head.seq) if head else -1,
         str(head.hash) if head else "",
         int(highest_entity or 0),
         int(highest_mention or 0),
+        int(highest_judgement or 0),
     )
 
 

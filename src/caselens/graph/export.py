@@ -16,7 +16,7 @@ from caselens.graph.model import EDGE_KINDS, CaseGraph
 
 FORMATS = ("gexf", "graphml", "cypher")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_NODE_ATTRIBUTES = ("category", "kind", "identifiers")
+_NODE_ATTRIBUTES = ("category", "kind", "identifiers", "merged")
 _EDGE_ATTRIBUTES = ("kind", "count", "first", "last", "evidence", "evidence_count", "roles")
 
 
@@ -28,7 +28,12 @@ def _clean(value: Any) -> str:
 
 def _node_values(graph: CaseGraph, index: int) -> dict[str, Any]:
     node = graph.nodes[index]
-    return {"category": node.category, "kind": node.kind, "identifiers": node.identifiers}
+    return {
+        "category": node.category,
+        "kind": node.kind,
+        "identifiers": node.identifiers,
+        "merged": node.merged,
+    }
 
 
 def to_gexf(graph: CaseGraph) -> str:
@@ -145,7 +150,8 @@ def to_cypher(graph: CaseGraph) -> str:
             f"MERGE (n:Entity {{id: {_cypher_string(node.key)}}}) SET n.label = "
             f"{_cypher_string(node.label)}, n.category = {_cypher_string(node.category)}, "
             f"n.kind = {_cypher_string(node.kind)}, "
-            f"n.identifiers = {_cypher_value(node.identifiers)};"
+            f"n.identifiers = {_cypher_value(node.identifiers)}, "
+            f"n.merged = {_cypher_value(node.merged)};"
         )
     for number, edge in enumerate(graph.edges):
         data = graph.edge_dict(number)

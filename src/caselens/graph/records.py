@@ -29,6 +29,8 @@ class Node:
     kind: str  # the FollowTheMoney schema, or the selector's kind
     label: str
     identifiers: list[str] = field(default_factory=list)  # "email:a@b", "phone:+44..."
+    # The entities judged one with it (the canonical id first); empty when not merged.
+    merged: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class Node:
             "kind": self.kind,
             "label": self.label,
             "identifiers": list(self.identifiers),
+            "merged": list(self.merged),
         }
 
 

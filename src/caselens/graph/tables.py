@@ -25,7 +25,8 @@ _ROLE_NAMES = [[ROLES[i] for i in range(len(ROLES)) if bits >> i & 1] for bits i
 
 @dataclass(frozen=True, slots=True)
 class NodeTable:
-    """Node ``i``: ``keys[i]`` (in sorted order), its label, category, kind, identifiers."""
+    """Node ``i``: ``keys[i]`` (in sorted order), its label, category, kind, identifiers
+    and, for the node of a canonical entity, the entity ids merged into it."""
 
     keys: list[str]
     labels: list[str]
@@ -33,6 +34,7 @@ class NodeTable:
     kinds: npt.NDArray[np.int32]  # into kind_names
     kind_names: tuple[str, ...]
     identifiers: dict[int, list[str]]  # only nodes that have any
+    merged: dict[int, list[str]]  # only nodes that stand for more than one entity
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -44,6 +46,7 @@ class NodeTable:
             self.kind_names[self.kinds[index]],
             self.labels[index],
             list(self.identifiers.get(index, ())),
+            list(self.merged.get(index, ())),
         )
 
     def __iter__(self) -> Iterator[Node]:
@@ -60,6 +63,7 @@ class NodeTable:
                 "kind": self.kind_names[kind],
                 "label": self.labels[n],
                 "identifiers": list(self.identifiers.get(n, ())),
+                "merged": list(self.merged.get(n, ())),
             }
             for n, category, kind in zip(numbers, categories, kinds, strict=True)
         ]

@@ -18,27 +18,14 @@ from caselens.db.schema import judgements
 from caselens.db.types import utcnow
 from caselens.errors import InvalidInput, NotFound
 from caselens.resolve.candidates import Candidate, candidates, ordered
-from caselens.resolve.groups import canonical_groups, latest, merges
+from caselens.resolve.groups import canonical_groups
+from caselens.resolve.judged import standing_judgements
 from caselens.resolve.records import Record, compatible, read_records
 from caselens.resolve.score import THRESHOLD, score_pair
 from caselens.services.access import purpose_for, require_member, require_open
 from caselens.services.base import Service
 
 JUDGEMENTS = ("same", "different", "unsure")
-
-
-def standing_judgements(connection: Connection, case_id: str) -> dict[tuple[str, str], str]:
-    rows = connection.execute(
-        select(judgements.c.left_id, judgements.c.right_id, judgements.c.judgement)
-        .where(judgements.c.case_id == case_id)
-        .order_by(judgements.c.id)
-    )
-    return latest((row.left_id, row.right_id, row.judgement) for row in rows)
-
-
-def case_merges(connection: Connection, case_id: str) -> dict[str, str]:
-    """Entity id → canonical entity id, from the pairs standing judged the same."""
-    return merges(canonical_groups(standing_judgements(connection, case_id)))
 
 
 class ResolutionService(Service):
