@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from caselens.config import Settings
 from caselens.db.schema import blobs, entities, exhibits, item_texts, items, log_records
 from caselens.errors import CaseBusy, StorageError
+from caselens.ingest import worker_loop
 from caselens.services import Caselens
 from caselens.services.ingest import Acquisition
 from tests.conftest import ADMIN, new_installation
@@ -119,6 +121,25 @@ def test_second_ingest_adds_nothing(app: Caselens, case: str, tmp_path: Path) ->
     assert [_count(app, t) for t in (items, blobs, item_texts, entities)] == counts
     assert _count(app, log_records, log_records.c.chain.like("custody:%")) == custody
     assert app.verify.verify(ADMIN, case).ok
+
+
+def test_workers_commit_when_nothing_more_is_coming(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked, so they see this: without the coordinator's flush a worker
+    # would wait a minute for tasks that never come before it commits its last batch.
+    monkeypatch.setattr(worker_loop, "IDLE_COMMIT_SECONDS", 60.0)
+    patient = settings.model_copy(update={"batch_seconds": 60.0, "batch_size": 10_000})
+    app = Caselens(patient)
+    try:
+        app.users.init(ADMIN)
+        app.cases.create(ADMIN, "FLUSH", "Flush", default_purpose="testing")
+        build_tree(tmp_path / "src")
+        summary = app.ingest.ingest(ADMIN, "FLUSH", [str(tmp_path / "src")], workers=2)
+        assert summary.processed == 12 and summary.seconds < 60
+        assert _count(app, items, items.c.state == "pending") == 0
+    finally:
+        app.close()
 
 
 def test_exhibits_are_separate_occurrences(app: Caselens, case: str, tmp_path: Path) -> None:

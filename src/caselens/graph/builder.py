@@ -41,11 +41,11 @@ class GraphBuilder:
         """The number of the node ``key``, made with these values when it is new."""
         canonical = self.aliases.get(key)
         if canonical is not None:
-            found = self.node(canonical, category, kind, label)
-            merged = self.sources.setdefault(found, [canonical])
+            number = self.node(canonical, category, kind, label)
+            merged = self.sources.setdefault(number, [canonical])
             if key not in merged:
                 merged.append(key)
-            return found
+            return number
         found = self.index.get(key)
         if found is None:
             found = self.index[key] = len(self.keys)

@@ -26,6 +26,7 @@ from typing import Any
 from caselens.ingest.rows import Outcome
 from caselens.ingest.tasks import ItemResult, Task
 from caselens.ingest.worker_loop import (
+    FLUSH,
     REFILL_EVERY,
     Committed,
     Fatal,
@@ -51,6 +52,7 @@ class _Worker:
     assigned: deque[tuple[int, Task]] = field(default_factory=deque)
     sent: int = 0
     ready: bool = False
+    flushed_at: int = 0  # ``sent`` when the worker was last told to commit at once
 
 
 @dataclass(slots=True)
@@ -107,6 +109,8 @@ class WorkerPool:
         """Dispatch queued tasks and collect what the workers report within ``timeout``."""
         event = PoolEvent()
         self._dispatch()
+        if not self._queue:
+            self._flush_idle()
         by_connection = {id(worker.connection): worker for worker in self._workers}
         waiting = [w.connection for w in self._workers if w.assigned or not w.ready]
         for connection in wait(waiting, timeout) if waiting else []:
@@ -132,6 +136,14 @@ class WorkerPool:
                     worker.connection.send(chunk)
                 except OSError:
                     break  # the worker died; _enforce_limits reports and replaces it
+
+    def _flush_idle(self) -> None:
+        """Nothing is queued: workers commit what they hold as soon as they finish it."""
+        for worker in self._workers:
+            if worker.ready and worker.assigned and worker.flushed_at != worker.sent:
+                worker.flushed_at = worker.sent
+                with contextlib.suppress(OSError):  # a dead worker is _enforce_limits' job
+                    worker.connection.send(FLUSH)
 
     def _drain(self, worker: _Worker, event: PoolEvent) -> None:
         try:

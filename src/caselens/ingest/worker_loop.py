@@ -33,6 +33,9 @@ from caselens.runtime import Runtime
 # The worker asks for more work each time it has taken this many tasks from its pipe.
 REFILL_EVERY = 16
 IDLE_COMMIT_SECONDS = 0.05
+# Sent by the coordinator when it has nothing left to hand out: commit now rather than
+# wait IDLE_COMMIT_SECONDS for tasks that will not come.
+FLUSH = "flush"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,9 @@ class _WorkerLoop:
                     self._commit()  # nothing more is coming for now: save and report
                     continue
                 chunk = self.connection.recv()
+                if chunk == FLUSH:
+                    self._commit()
+                    continue
                 if chunk is None or not self._process_chunk(chunk):
                     break
             self._commit()
