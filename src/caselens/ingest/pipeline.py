@@ -169,6 +169,7 @@ class IngestCoordinator:
                     pool.submit(task)
                     if count % 256 == 255:
                         self._absorb(pool.poll(timeout=0), pool)
+                pool.walk_done()
                 self._drive(pool)
             except KeyboardInterrupt:
                 self.summary.interrupted = True

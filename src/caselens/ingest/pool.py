@@ -74,6 +74,7 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self._stopping = self._context.Event()
         self._next_seq = 1
+        self._walk_done = False
         self.replaced = 0
 
     def __enter__(self) -> WorkerPool:
@@ -101,6 +102,10 @@ class WorkerPool:
     def submit(self, task: Task) -> None:
         self._queue.append(task)
 
+    def walk_done(self) -> None:
+        """Every task of the walk is submitted; only children of containers may follow."""
+        self._walk_done = True
+
     @property
     def busy(self) -> bool:
         return bool(self._queue) or any(worker.assigned for worker in self._workers)
@@ -109,7 +114,7 @@ class WorkerPool:
         """Dispatch queued tasks and collect what the workers report within ``timeout``."""
         event = PoolEvent()
         self._dispatch()
-        if not self._queue:
+        if self._walk_done and not self._queue:
             self._flush_idle()
         by_connection = {id(worker.connection): worker for worker in self._workers}
         waiting = [w.connection for w in self._workers if w.assigned or not w.ready]
@@ -138,7 +143,9 @@ class WorkerPool:
                     break  # the worker died; _enforce_limits reports and replaces it
 
     def _flush_idle(self) -> None:
-        """Nothing is queued: workers commit what they hold as soon as they finish it."""
+        """Nothing more is queued: workers commit what they hold as soon as they finish it.
+        (Only once the walk is done: a walk slower than the workers would otherwise empty
+        the queue often and cut every batch short.)"""
         for worker in self._workers:
             if worker.ready and worker.assigned and worker.flushed_at != worker.sent:
                 worker.flushed_at = worker.sent
