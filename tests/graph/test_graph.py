@@ -15,6 +15,7 @@ from caselens.db.schema import cases, items, log_records
 from caselens.errors import InvalidInput, NotFound
 from caselens.graph.build import build_graph
 from caselens.graph.model import CaseGraph
+from caselens.graph.resolve import resolve
 from caselens.services import Caselens
 from caselens.services.graph import GraphService, edge_filter
 from tests.conftest import ADMIN
@@ -323,6 +324,22 @@ def test_entities_judged_the_same_are_one_node_until_judged_different(
     split = app.graph.neighbours(ADMIN, case, ["handle-b"])
     assert sorted(n["id"] for n in split.nodes) == ["handle-a", "handle-b", "y"]
     assert all(n["merged"] == [] for n in split.nodes)
+
+
+def test_a_merged_entity_is_found_by_a_prefix_of_its_id(app: Caselens, case: str) -> None:
+    rows = CaseRows(app, case)
+    item = rows.item("chat.db")
+    first, second = "a" * 39 + "1", "b" * 39 + "2"
+    rows.account(first, item)
+    rows.account(second, item)
+    rows.account("x", item)
+    rows.message(second, "x", "2024-01-01T10:00:00", item)
+    rows.save()
+    app.resolution.judge(ADMIN, case, first, second, "same")
+    graph = graph_of(app, case)
+    assert resolve(graph, "bbbbbbbb") == resolve(graph, first) == graph.index[first]
+    with pytest.raises(NotFound):
+        resolve(graph, "cccccccc")
 
 
 def case_id_of(app: Caselens, reference: str) -> str:

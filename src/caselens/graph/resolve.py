@@ -32,6 +32,11 @@ def resolve(graph: CaseGraph, reference: str) -> int:
         matches = sum(1 for key in keys[first : first + 2] if key.startswith(lowered))
         if matches == 1:
             return first
+        if matches == 0:
+            # The id of an entity merged into another's node (identity judgements).
+            merged = {node for key, node in graph.index.items() if key.startswith(lowered)}
+            if len(merged) == 1:
+                return merged.pop()
     named = [i for i, label in enumerate(graph.nodes.labels) if label.casefold() == lowered]
     if len(named) == 1:
         return named[0]
