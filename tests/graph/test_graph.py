@@ -317,7 +317,7 @@ def test_entities_judged_the_same_are_one_node_until_judged_different(
     node = next(n for n in around.nodes if n["id"] == "handle-a")
     assert node["merged"] == ["handle-a", "handle-b"]
     assert sorted(n["id"] for n in around.nodes) == ["handle-a", "x", "y"]
-    kept = app.graph.graphs.kept(case_id_of(app, case))
+    kept = app.graph.graphs.kept(rows.case_id)
     assert kept is not None and kept.stats["entities_merged"] == 1
     app.resolution.judge(ADMIN, case, "handle-a", "handle-b", "different")
     assert app.graph.path(ADMIN, case, "x", "y").shortest == 3
@@ -340,15 +340,6 @@ def test_a_merged_entity_is_found_by_a_prefix_of_its_id(app: Caselens, case: str
     assert resolve(graph, "bbbbbbbb") == resolve(graph, first) == graph.index[first]
     with pytest.raises(NotFound):
         resolve(graph, "cccccccc")
-
-
-def case_id_of(app: Caselens, reference: str) -> str:
-    with app.runtime.transaction() as connection:
-        return str(
-            connection.execute(
-                select(cases.c.id).where(cases.c.reference == reference)
-            ).scalar_one()
-        )
 
 
 def test_superseded_rows_and_ownership(app: Caselens, case: str) -> None:
