@@ -69,8 +69,9 @@ from caselens.extract.language import normalize_language
 from caselens.search.compile import is_words
 from caselens.search.document import SearchDocument
 from caselens.search.engines import index_for
+from caselens.search.facets import TOP_SENDERS
 from caselens.search.fts5 import WEIGHTS, fts_table
-from caselens.search.index import TOP_SENDERS, Resolvers, SearchIndex
+from caselens.search.index import Resolvers, SearchIndex
 from caselens.search.postgres import RANK_WEIGHTS
 from caselens.search.query import And, Filter, Node, Not, parse
 from caselens.search.selectors import selector_values

@@ -108,5 +108,10 @@ class Settings(BaseSettings):
         return self.resolved_home / "work"
 
     @property
+    def facet_cache_dir(self) -> Path:
+        """Columnar copies of each case's facet fields (derived; safe to delete)."""
+        return self.resolved_home / "cache" / "facets"
+
+    @property
     def locks_dir(self) -> Path:
         return self.resolved_home / "locks"

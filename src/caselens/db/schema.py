@@ -194,7 +194,8 @@ mentions = Table(
 # structures, which SQLAlchemy does not model: on SQLite an FTS5 table per case,
 # ``search_fts_<case id>`` (rowid = search_docs.id), made when the case's first document
 # is indexed; on PostgreSQL a ``tsv`` tsvector column with a GIN index (migration 0003).
-# ENGINE_OBJECTS names them for schema comparisons.
+# ENGINE_OBJECTS names them (and PostgreSQL's newest-first index, migration 0010) for
+# schema comparisons.
 search_docs = Table(
     "search_docs",
     metadata,
@@ -231,7 +232,19 @@ search_selectors = Table(
     Index("ix_search_selectors_doc", "doc_id"),
 )
 
-ENGINE_OBJECTS = frozenset({"search_fts", "tsv", "ix_search_docs_tsv"})
+# A random token per case, replaced in the same transaction as every change to the
+# case's index: a copy of the index made under one token is current while it holds.
+# Random, not a counter, so a rolled-back change cannot be mistaken for a later one.
+search_state = Table(
+    "search_state",
+    metadata,
+    Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
+    Column("token", String(32), nullable=False),
+)
+
+ENGINE_OBJECTS = frozenset(
+    {"search_fts", "tsv", "ix_search_docs_tsv", "ix_search_docs_case_newest"}
+)
 
 # Append-only hash-chained logs: custody events and audit records. ``record`` is the exact
 # canonical JSON (RFC 8785) that was hashed; the other columns are copies for querying and

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from caselens.search.facets import FacetCache
 from caselens.search.fts5 import Fts5Index
 from caselens.search.index import SearchIndex
 from caselens.search.postgres import PostgresIndex
 
 
-def index_for(dialect: str) -> SearchIndex:
-    return PostgresIndex() if dialect == "postgresql" else Fts5Index()
+def index_for(dialect: str, facet_cache: FacetCache | None = None) -> SearchIndex:
+    """The engine of ``dialect``; facets copied to ``facet_cache`` (default: memory)."""
+    engine = PostgresIndex if dialect == "postgresql" else Fts5Index
+    return engine(facet_cache)

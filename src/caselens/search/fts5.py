@@ -8,9 +8,11 @@ counts a query of words alone without touching any other table.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from caselens.search.compile import Compiled
@@ -88,6 +90,19 @@ class Fts5Index(SearchIndex):
             tuple(ids),
         )
 
+    def matching_ids(
+        self, connection: Connection, sql: str, parameters: dict[str, Any]
+    ) -> npt.NDArray[np.int64]:
+        # sqlite3 takes :name parameters itself; its cursor, unwrapped, reads a few
+        # hundred thousand ids in a fraction of the time SQLAlchemy's rows take.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            rows = cast(Iterable[Sequence[Any]], cursor)
+            return np.fromiter((row[0] for row in rows), dtype=np.int64)
+        finally:
+            cursor.close()
+
     def clear_case(self, connection: Connection, case_id: str) -> int:
         removed = super().clear_case(connection, case_id)
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_table(case_id)}")
@@ -136,4 +151,5 @@ class Fts5Index(SearchIndex):
             parameters,
             words_only=f"SELECT rowid, {score} AS score FROM {table} WHERE {matched}",  # noqa: S608
             words_count=f"SELECT count(*) FROM {table} WHERE {matched}",  # noqa: S608
+            words_ids=f"SELECT rowid FROM {table} WHERE {matched}",  # noqa: S608
         )

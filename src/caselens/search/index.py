@@ -7,20 +7,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import BindParameter, Connection, bindparam, text
 
 from caselens.search.compile import Compiled, Compiler
-from caselens.search.document import SearchDocument, kinds_mask, mask_kinds
+from caselens.search.document import SearchDocument, kinds_mask
+from caselens.search.facets import FacetCache, Facets, bump, shared_cache
 from caselens.search.query import Filter, Node
 
 MAX_PAGE_SIZE = 100
-TOP_SENDERS = 10
-FACETS = ("type", "lang", "month", "sender", "kind")
 
 
 @dataclass(slots=True)
@@ -34,7 +34,7 @@ class Hit:
 class Matches:
     total: int
     hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    facets: Facets = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +57,16 @@ class Plan:
     # without reading the document rows: these give that query, else None.
     words_only: str | None = None  # SELECT rowid, score FROM ... (ranked)
     words_count: str | None = None
-    # Unranked results come newest first, in an order the (case_id, date) index gives.
+    words_ids: str | None = None  # SELECT rowid FROM ... (every match, for facets)
+    # Unranked results come newest first, in an order an index on case_id, date gives.
     newest_first: str = "d.date DESC, d.id DESC"
 
 
 class SearchIndex(ABC):
     dialect: str
+
+    def __init__(self, facet_cache: FacetCache | None = None) -> None:
+        self.facet_cache = facet_cache or shared_cache()
 
     # -- writing ---------------------------------------------------------------------
 
@@ -70,6 +74,7 @@ class SearchIndex(ABC):
         """Index documents (replacing any earlier document of the same items)."""
         if not documents:
             return
+        bump(connection, {doc.case_id for doc in documents})
         self.remove_items(connection, [doc.item_id for doc in documents])
         ids = self.allocate_ids(connection, len(documents))
         doc_rows: list[tuple[Any, ...]] = []
@@ -126,6 +131,7 @@ class SearchIndex(ABC):
     def remove_ids(self, connection: Connection, case_id: str, ids: list[int]) -> None:
         if not ids:
             return
+        bump(connection, [case_id])
         self.remove_words(connection, case_id, ids)
         for table in ("search_kinds", "search_selectors", "search_docs"):
             column = "id" if table == "search_docs" else "doc_id"
@@ -215,45 +221,29 @@ class SearchIndex(ABC):
         rows = connection.execute(text(sql), {**plan.parameters, **page}).all()
         hits = [Hit(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows]
         if facets:
-            counted = self.facets(connection, plan)
+            counted = self.facets(connection, case_id, plan)
             total = sum(count for _, count in counted["type"])
             return Matches(total, hits, counted)
         count_sql = plan.words_count or f"SELECT count(*) FROM {plan.source} WHERE {plan.where}"  # noqa: S608
         total = connection.execute(text(count_sql), plan.parameters).scalar_one()
         return Matches(int(total), hits)
 
-    def facets(self, connection: Connection, plan: Plan) -> dict[str, list[tuple[str, int]]]:
-        """Counts over every match (not the page shown): type, language, month and
-        identifier kinds in one pass over the matches, the top senders in a second."""
-        grouped = (
-            "SELECT d.doc_type, COALESCE(d.lang, ''), substr(d.date, 1, 7), d.kinds, count(*) "  # noqa: S608
-            f"FROM {plan.source} WHERE {plan.where} GROUP BY 1, 2, 3, 4"
-        )
-        senders = (
-            f"SELECT d.sender, count(*) AS n FROM {plan.source} "  # noqa: S608
-            f"WHERE {plan.where} AND d.sender IS NOT NULL "
-            f"GROUP BY d.sender ORDER BY n DESC, d.sender LIMIT {TOP_SENDERS}"
-        )
-        counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-        for doc_type, lang, month, kinds, count in connection.execute(
-            text(grouped), plan.parameters
-        ):
-            counters["type"][doc_type] += count
-            counters["lang"][lang] += count
-            if month:
-                counters["month"][month] += count
-            for kind in mask_kinds(kinds):
-                counters["kind"][kind] += count
-        result = {
-            name: sorted(counter.items(), key=lambda pair: (-pair[1], pair[0]))
-            for name, counter in counters.items()
-        }
-        result["month"] = sorted(counters["month"].items())
-        result["sender"] = [
-            (sender, int(count))
-            for sender, count in connection.execute(text(senders), plan.parameters)
-        ]
-        return result
+    def matching_ids(
+        self, connection: Connection, sql: str, parameters: dict[str, Any]
+    ) -> npt.NDArray[np.int64]:
+        """The first column of ``sql``'s rows (up to every document of a case)."""
+        return _ids(connection.execute(text(sql), parameters))
+
+    def facets(self, connection: Connection, case_id: str, plan: Plan) -> Facets:
+        """Counts over every match (not the page shown): the ids of the matches from the
+        engine, their facet fields from the case's columnar copy."""
+        ids_sql = plan.words_ids or f"SELECT d.id FROM {plan.source} WHERE {plan.where}"  # noqa: S608
+        matches = self.matching_ids(connection, ids_sql, plan.parameters)
+        return self.facet_cache.columns(connection, case_id).count(connection, matches)
+
+
+def _ids(rows: Iterable[Sequence[Any]]) -> npt.NDArray[np.int64]:
+    return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
 
 def _expanding(name: str) -> BindParameter[Any]:

@@ -22,6 +22,7 @@ from caselens.extract.regions import region_of
 from caselens.identity import entity_id
 from caselens.search.document import build_document
 from caselens.search.engines import index_for
+from caselens.search.facets import shared_cache
 from caselens.search.index import MAX_PAGE_SIZE, Resolvers, SearchIndex
 from caselens.search.query import Filter, Node, QueryError, parse
 from caselens.search.selectors import selector_values
@@ -35,7 +36,8 @@ REBUILD_BATCH = 200
 class SearchService(Service):
     @property
     def index(self) -> SearchIndex:
-        return index_for(self.runtime.engine.dialect.name)
+        cache = shared_cache(self.runtime.settings.facet_cache_dir)
+        return index_for(self.runtime.engine.dialect.name, cache)
 
     def search(
         self,

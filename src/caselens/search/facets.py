@@ -1,0 +1,312 @@
+"""Facet counts from a columnar copy of each case's facet fields.
+
+Counting facets in SQL means reading the document row of every match: at a million
+documents and a common word, a second and more. Instead each case's facet fields (type,
+language, month, identifier kinds, sender) are kept as numpy arrays sorted by document
+id; a search fetches only the ids of its matches and counts them with ``bincount``.
+
+The copy is tied to the case's ``search_state`` token, which every change to the case's
+index replaces in its own transaction: a copy is used only while the token it was made
+under is still the one the database shows. It lives in memory (per database and case)
+and, when a directory is given, on disk, so that a fresh process need not rebuild it.
+Documents a search finds but the copy lacks (committed after it was made) are read from
+the database for that search alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import threading
+import zipfile
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import BindParameter, Connection, bindparam, text
+
+from caselens.search.document import KIND_BITS
+
+TOP_SENDERS = 10
+FACETS = ("type", "lang", "month", "sender", "kind")
+MEMORY_CASES = 8  # copies kept in memory, least recently used dropped first
+FORMAT = 2  # of the files on disk; a file of another format is rebuilt
+
+Facets = dict[str, list[tuple[str, int]]]
+Codes = npt.NDArray[np.int32]
+
+_COLUMNS = "id, doc_type, COALESCE(lang, ''), COALESCE(substr(date, 1, 7), ''), kinds, sender"
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def bump(connection: Connection, case_ids: Iterable[str]) -> None:
+    """Mark the cases' indexes changed (in the caller's transaction)."""
+    for case_id in sorted(set(case_ids)):  # one order everywhere: no deadlock between two
+        connection.execute(
+            text(
+                "INSERT INTO search_state (case_id, token) VALUES (:case, :token) "
+                "ON CONFLICT (case_id) DO UPDATE SET token = excluded.token"
+            ),
+            {"case": case_id, "token": new_token()},
+        )
+
+
+def current_token(connection: Connection, case_id: str) -> str:
+    token = connection.execute(
+        text("SELECT token FROM search_state WHERE case_id = :case"), {"case": case_id}
+    ).scalar()
+    return str(token or "")  # "": no change since the state table came
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The distinct values of one column, sorted: code order is alphabetical order, so
+    ties between counts go by name without another sort."""
+
+    values: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FacetColumns:
+    """One case's facet fields, by document id (ascending)."""
+
+    token: str
+    ids: npt.NDArray[np.int64]
+    doc_type: Codes
+    lang: Codes
+    month: Codes  # code of "" for documents without a date
+    sender: Codes  # -1 without a sender
+    kinds: npt.NDArray[np.int64]  # bits of KIND_BITS
+    vocabularies: dict[str, Vocabulary]  # type, lang, month, sender
+
+    @classmethod
+    def from_rows(cls, token: str, rows: Sequence[Sequence[Any]]) -> FacetColumns:
+        count = len(rows)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+        vocabularies: dict[str, Vocabulary] = {}
+        encoded: dict[str, Codes] = {}
+        named = zip(("type", "lang", "month", "sender"), columns[1:4] + columns[5:], strict=True)
+        for name, column in named:
+            codes: dict[str, int] = {}
+            if name == "sender":
+                values: Iterable[int] = (
+                    -1 if value is None else codes.setdefault(value, len(codes)) for value in column
+                )
+            else:
+                values = (codes.setdefault(value, len(codes)) for value in column)
+            found = np.fromiter(values, dtype=np.int32, count=count)
+            alphabetical = sorted(codes)
+            recode = np.empty(len(codes) + 1, dtype=np.int32)  # the last: -1 stays -1
+            recode[-1] = -1
+            recode[np.fromiter((codes[v] for v in alphabetical), np.int32, len(codes))] = np.arange(
+                len(codes), dtype=np.int32
+            )
+            encoded[name] = recode[found]
+            vocabularies[name] = Vocabulary(alphabetical)
+        ids = np.fromiter(columns[0], dtype=np.int64, count=count)
+        kinds = np.fromiter(columns[4], dtype=np.int64, count=count)
+        order = np.argsort(ids, kind="stable")
+        if not np.array_equal(order, np.arange(count)):
+            ids, kinds = ids[order], kinds[order]
+            encoded = {name: codes[order] for name, codes in encoded.items()}
+        return cls(
+            token,
+            ids,
+            encoded["type"],
+            encoded["lang"],
+            encoded["month"],
+            encoded["sender"],
+            kinds,
+            vocabularies,
+        )
+
+    # -- counting --------------------------------------------------------------------
+
+    def count(self, connection: Connection, matches: npt.NDArray[np.int64]) -> Facets:
+        """Facets of the documents ``matches`` names (ids, in any order)."""
+        places = np.searchsorted(self.ids, matches)
+        known = places < len(self.ids)
+        known[known] = self.ids[places[known]] == matches[known]
+        places = places[known]
+        counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for name, codes in (("type", self.doc_type), ("lang", self.lang), ("month", self.month)):
+            values = self.vocabularies[name].values
+            counted = np.bincount(codes[places], minlength=len(values))
+            for code in np.flatnonzero(counted):
+                counters[name][values[code]] += int(counted[code])
+        kinds = self.kinds[places]
+        for bit, kind in enumerate(KIND_BITS):
+            found = int(np.count_nonzero(kinds & (1 << bit)))
+            if found:
+                counters["kind"][kind] = found
+        senders = self.sender[places]
+        senders = senders[senders >= 0]
+        sender_counts = np.bincount(senders, minlength=len(self.vocabularies["sender"].values))
+        missing = matches[~known]
+        if len(missing):
+            _count_rows(connection, [int(doc_id) for doc_id in missing], counters)
+        return _facets(counters, self._top_senders(sender_counts, counters["sender"]))
+
+    def _top_senders(
+        self, counts: npt.NDArray[np.int64], extra: Counter[str]
+    ) -> list[tuple[str, int]]:
+        values = self.vocabularies["sender"].values
+        if extra:  # documents the copy lacks: merge by name, a rare and small case
+            merged = Counter(extra)
+            for code in np.flatnonzero(counts):
+                merged[values[code]] += int(counts[code])
+            return sorted(merged.items(), key=lambda pair: (-pair[1], pair[0]))[:TOP_SENDERS]
+        present = np.flatnonzero(counts)
+        # lexsort: the last key sorts first. Most documents first, then by name (= code).
+        order = np.lexsort((present, -counts[present]))[:TOP_SENDERS]
+        return [(values[present[i]], int(counts[present[i]])) for i in order]
+
+    # -- on disk ---------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the copy atomically (a derived file: a torn one is rebuilt, not trusted)."""
+        header = {
+            "format": FORMAT,
+            "token": self.token,
+            "vocabularies": {name: v.values for name, v in self.vocabularies.items()},
+        }
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            ids=self.ids,
+            doc_type=self.doc_type,
+            lang=self.lang,
+            month=self.month,
+            sender=self.sender,
+            kinds=self.kinds,
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        temporary.write_bytes(buffer.getvalue())
+        os.replace(temporary, path)
+
+    @classmethod
+    def load(cls, path: Path, token: str) -> FacetColumns | None:
+        """The copy at ``path`` if it was made under ``token``, else None."""
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                header = json.loads(stored["header"].tobytes())
+                if header.get("format") != FORMAT or header.get("token") != token:
+                    return None
+                columns = cls(
+                    token,
+                    stored["ids"],
+                    stored["doc_type"],
+                    stored["lang"],
+                    stored["month"],
+                    stored["sender"],
+                    stored["kinds"],
+                    {name: Vocabulary(v) for name, v in header["vocabularies"].items()},
+                )
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            return None  # missing, torn or foreign: rebuilt from the database
+        sizes = {len(getattr(columns, name)) for name in ("ids", "doc_type", "lang", "month")}
+        return columns if len(sizes | {len(columns.sender), len(columns.kinds)}) == 1 else None
+
+
+class FacetCache:
+    """Facet copies of recently searched cases, in memory and optionally on disk."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._copies: OrderedDict[tuple[str, str], FacetColumns] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def columns(self, connection: Connection, case_id: str) -> FacetColumns:
+        """The case's facet copy as of now, from memory, disk or the database."""
+        token = current_token(connection, case_id)
+        key = (connection.engine.url.render_as_string(hide_password=True), case_id)
+        with self._lock:
+            found = self._copies.get(key)
+            if found is not None and found.token == token:
+                self._copies.move_to_end(key)
+                return found
+        path = self.directory / f"{case_id}.npz" if self.directory else None
+        columns = FacetColumns.load(path, token) if path else None
+        if columns is None:
+            rows = connection.execute(
+                text(f"SELECT {_COLUMNS} FROM search_docs WHERE case_id = :case"),  # noqa: S608
+                {"case": case_id},
+            ).all()
+            columns = FacetColumns.from_rows(token, rows)
+            # On PostgreSQL each statement sees what was committed when it began: a change
+            # committed around the read makes the copy unfit to keep (still right for
+            # this search, whose missing documents are read one by one).
+            if current_token(connection, case_id) != token:
+                return columns
+            if path:
+                with contextlib.suppress(OSError):  # read-only or full: memory only
+                    columns.save(path)
+        with self._lock:
+            self._copies[key] = columns
+            self._copies.move_to_end(key)
+            while len(self._copies) > MEMORY_CASES:
+                self._copies.popitem(last=False)
+        return columns
+
+
+_SHARED: dict[Path | None, FacetCache] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_cache(directory: Path | None = None) -> FacetCache:
+    """The process's cache for ``directory`` (None: memory only), made on first use."""
+    with _SHARED_LOCK:
+        found = _SHARED.get(directory)
+        if found is None:
+            found = _SHARED[directory] = FacetCache(directory)
+        return found
+
+
+def _count_rows(
+    connection: Connection, doc_ids: list[int], counters: dict[str, Counter[str]]
+) -> None:
+    for start in range(0, len(doc_ids), 500):
+        rows = connection.execute(
+            text(f"SELECT {_COLUMNS} FROM search_docs WHERE id IN :ids").bindparams(  # noqa: S608
+                _expanding("ids")
+            ),
+            {"ids": doc_ids[start : start + 500]},
+        )
+        for _id, doc_type, lang, month, kinds, sender in rows:
+            counters["type"][doc_type] += 1
+            counters["lang"][lang] += 1
+            if month:
+                counters["month"][month] += 1
+            for bit, kind in enumerate(KIND_BITS):
+                if kinds & (1 << bit):
+                    counters["kind"][kind] += 1
+            if sender is not None:
+                counters["sender"][sender] += 1
+
+
+def _facets(counters: dict[str, Counter[str]], senders: list[tuple[str, int]]) -> Facets:
+    counters["month"].pop("", None)
+    result = {
+        name: sorted(counter.items(), key=lambda pair: (-pair[1], pair[0]))
+        for name, counter in counters.items()
+        if name != "sender"
+    }
+    result["month"] = sorted(counters["month"].items())
+    result["sender"] = senders
+    return result
+
+
+def _expanding(name: str) -> BindParameter[Any]:
+    return bindparam(name, expanding=True)

@@ -1,0 +1,137 @@
+"""The columnar facet copy: it follows every change, survives rollbacks and restarts,
+and counts documents it lacks from the database."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from caselens.search.document import SearchDocument
+from caselens.search.engines import index_for
+from caselens.search.facets import FacetCache, FacetColumns, current_token
+from caselens.search.index import Resolvers, SearchIndex
+from caselens.search.query import parse
+from caselens.services import Caselens
+from tests.search import reference
+from tests.search.test_equivalence import indexed, make_documents
+
+RESOLVERS = Resolvers(lambda node: [], lambda code: code)
+
+
+def brute_force(documents: list[SearchDocument], query: str) -> dict[str, dict[str, int]]:
+    node = parse(query)
+    return counts([d for d in documents if reference.matches(node, d, lambda n: [])])
+
+
+def counts(hits: list[SearchDocument]) -> dict[str, dict[str, int]]:
+    return {
+        "type": dict(Counter(d.doc_type for d in hits)),
+        "lang": dict(Counter(d.lang or "" for d in hits)),
+        "month": dict(Counter(d.date[:7] for d in hits if d.date)),
+        "sender": dict(Counter(d.sender for d in hits if d.sender)),
+        "kind": dict(Counter(k for d in hits for k in {kind for kind, _ in d.selectors})),
+    }
+
+
+def facets_of(
+    app: Caselens, index: SearchIndex, case_id: str, query: str
+) -> dict[str, dict[str, int]]:
+    with app.runtime.transaction() as connection:
+        found = index.search(connection, case_id, parse(query), RESOLVERS, facets=True)
+    return {name: dict(pairs) for name, pairs in found.facets.items()}
+
+
+def renamed(documents: list[SearchDocument], prefix: str) -> list[SearchDocument]:
+    """Other items with other facts: another type, language and sender."""
+    for number, doc in enumerate(documents):
+        doc.item_id = f"{prefix}{number:04d}"
+        doc.doc_type, doc.lang, doc.sender = "note", "fra", f"{prefix}@example.org"
+    return documents
+
+
+def test_facets_follow_every_add_and_remove(tmp_path: Path, database_url: str | None) -> None:
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    index = index_for(app.runtime.engine.dialect.name, FacetCache())
+    for query in ["wire", "bank OR gas", "date:2000..2002"]:
+        assert facets_of(app, index, case_id, query) == brute_force(documents, query)
+    extra = renamed(make_documents(case_id, seed=3, count=30), "new")
+    with app.runtime.transaction() as connection:
+        index.add(connection, extra)
+    documents += extra
+    assert facets_of(app, index, case_id, "wire") == brute_force(documents, "wire")
+    gone = {d.item_id for d in documents[:40]}
+    with app.runtime.transaction() as connection:
+        index.remove_items(connection, sorted(gone))
+    documents = [d for d in documents if d.item_id not in gone]
+    assert facets_of(app, index, case_id, "wire") == brute_force(documents, "wire")
+    app.close()
+
+
+def test_a_rolled_back_change_leaves_no_stale_copy(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """SQLite gives the ids of rolled-back documents again: a copy made while they were
+    there must not describe the documents that take their ids afterwards."""
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    index = index_for(app.runtime.engine.dialect.name, FacetCache())
+    doomed = renamed(make_documents(case_id, seed=5, count=20), "doomed")
+    with app.runtime.engine.connect() as connection:
+        transaction = connection.begin()
+        index.add(connection, doomed)
+        index.search(connection, case_id, parse("wire"), RESOLVERS, facets=True)
+        transaction.rollback()
+    kept = make_documents(case_id, seed=5, count=20)
+    for number, doc in enumerate(kept):
+        doc.item_id, doc.sender = f"kept{number:04d}", "kept@example.org"
+    with app.runtime.transaction() as connection:
+        index.add(connection, kept)
+    documents += kept
+    assert facets_of(app, index, case_id, "wire") == brute_force(documents, "wire")
+    app.close()
+
+
+def test_a_new_process_reads_the_copy_from_disk(tmp_path: Path, database_url: str | None) -> None:
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    directory = tmp_path / "facets"
+    first = index_for(app.runtime.engine.dialect.name, FacetCache(directory))
+    expected = brute_force(documents, "bank")
+    assert facets_of(app, first, case_id, "bank") == expected
+    path = directory / f"{case_id}.npz"
+    with app.runtime.transaction() as connection:
+        token = current_token(connection, case_id)
+    stored = FacetColumns.load(path, token)
+    assert stored is not None and len(stored.ids) == len(documents)
+    assert FacetColumns.load(path, "another token") is None
+    # A fresh cache (as in a new process) counts from the file alone, and a torn file
+    # is rebuilt from the database.
+    second = index_for(app.runtime.engine.dialect.name, FacetCache(directory))
+    assert facets_of(app, second, case_id, "bank") == expected
+    path.write_bytes(path.read_bytes()[:100])
+    assert FacetColumns.load(path, token) is None
+    third = index_for(app.runtime.engine.dialect.name, FacetCache(directory))
+    assert facets_of(app, third, case_id, "bank") == expected
+    assert FacetColumns.load(path, token) is not None  # written again
+    app.close()
+
+
+def test_documents_the_copy_lacks_are_counted_from_the_database(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    index = index_for(app.runtime.engine.dialect.name, FacetCache())
+    extra = renamed(make_documents(case_id, seed=9, count=25), "late")
+    with app.runtime.transaction() as connection:
+        old = index.facet_cache.columns(connection, case_id)
+        index.add(connection, extra)
+        ids = connection.exec_driver_sql("SELECT id FROM search_docs").scalars().all()
+        counted = old.count(connection, np.asarray(ids, dtype=np.int64))
+    everything = counts(documents + extra)
+    senders = sorted(everything["sender"].items(), key=lambda pair: (-pair[1], pair[0]))
+    assert counted["sender"] == senders[:10]
+    assert {name: dict(pairs) for name, pairs in counted.items()} == {
+        **everything,
+        "sender": dict(senders[:10]),
+    }
+    app.close()
