@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import BindParameter, Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, text
 
-from caselens.search.document import KIND_BITS
+from caselens.search.document import KIND_BITS, mask_kinds
 
 TOP_SENDERS = 10
 FACETS = ("type", "lang", "month", "sender", "kind")
@@ -115,18 +115,16 @@ class FacetColumns:
             vocabularies[name] = Vocabulary(alphabetical)
         ids = np.fromiter(columns[0], dtype=np.int64, count=count)
         kinds = np.fromiter(columns[4], dtype=np.int64, count=count)
-        order = np.argsort(ids, kind="stable")
-        if not np.array_equal(order, np.arange(count)):
-            ids, kinds = ids[order], kinds[order]
-            encoded = {name: codes[order] for name, codes in encoded.items()}
+        order = np.argsort(ids)  # the rows come in the database's order
+        encoded = {name: codes[order] for name, codes in encoded.items()}
         return cls(
             token,
-            ids,
+            ids[order],
             encoded["type"],
             encoded["lang"],
             encoded["month"],
             encoded["sender"],
-            kinds,
+            kinds[order],
             vocabularies,
         )
 
@@ -216,8 +214,8 @@ class FacetColumns:
                 )
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
             return None  # missing, torn or foreign: rebuilt from the database
-        sizes = {len(getattr(columns, name)) for name in ("ids", "doc_type", "lang", "month")}
-        return columns if len(sizes | {len(columns.sender), len(columns.kinds)}) == 1 else None
+        arrays = (columns.ids, columns.doc_type, columns.lang, columns.month, columns.sender)
+        return columns if len({len(a) for a in (*arrays, columns.kinds)}) == 1 else None
 
 
 class FacetCache:
@@ -280,7 +278,7 @@ def _count_rows(
     for start in range(0, len(doc_ids), 500):
         rows = connection.execute(
             text(f"SELECT {_COLUMNS} FROM search_docs WHERE id IN :ids").bindparams(  # noqa: S608
-                _expanding("ids")
+                bindparam("ids", expanding=True)
             ),
             {"ids": doc_ids[start : start + 500]},
         )
@@ -289,9 +287,7 @@ def _count_rows(
             counters["lang"][lang] += 1
             if month:
                 counters["month"][month] += 1
-            for bit, kind in enumerate(KIND_BITS):
-                if kinds & (1 << bit):
-                    counters["kind"][kind] += 1
+            counters["kind"].update(mask_kinds(kinds))
             if sender is not None:
                 counters["sender"][sender] += 1
 
@@ -306,7 +302,3 @@ def _facets(counters: dict[str, Counter[str]], senders: list[tuple[str, int]]) -
     result["month"] = sorted(counters["month"].items())
     result["sender"] = senders
     return result
-
-
-def _expanding(name: str) -> BindParameter[Any]:
-    return bindparam(name, expanding=True)

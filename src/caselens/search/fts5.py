@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.index import Plan, SearchIndex
+from caselens.search.index import Plan, SearchIndex, first_column_ids
 from caselens.search.query import And, Node, Not, Or, Text
 
 # bm25 weights per column, in TEXT_COLUMNS order: a word in the subject says more than
@@ -98,8 +98,7 @@ class Fts5Index(SearchIndex):
         cursor = connection.connection.cursor()
         try:
             cursor.execute(sql, parameters)
-            rows = cast(Iterable[Sequence[Any]], cursor)
-            return np.fromiter((row[0] for row in rows), dtype=np.int64)
+            return first_column_ids(cast(Iterable[Sequence[Any]], cursor))
         finally:
             cursor.close()
 

@@ -232,7 +232,7 @@ class SearchIndex(ABC):
         self, connection: Connection, sql: str, parameters: dict[str, Any]
     ) -> npt.NDArray[np.int64]:
         """The first column of ``sql``'s rows (up to every document of a case)."""
-        return _ids(connection.execute(text(sql), parameters))
+        return first_column_ids(connection.execute(text(sql), parameters))
 
     def facets(self, connection: Connection, case_id: str, plan: Plan) -> Facets:
         """Counts over every match (not the page shown): the ids of the matches from the
@@ -242,7 +242,7 @@ class SearchIndex(ABC):
         return self.facet_cache.columns(connection, case_id).count(connection, matches)
 
 
-def _ids(rows: Iterable[Sequence[Any]]) -> npt.NDArray[np.int64]:
+def first_column_ids(rows: Iterable[Sequence[Any]]) -> npt.NDArray[np.int64]:
     return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
 
