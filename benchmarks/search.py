@@ -72,7 +72,7 @@ from caselens.search.engines import index_for
 from caselens.search.facets import TOP_SENDERS
 from caselens.search.fts5 import WEIGHTS, fts_table
 from caselens.search.index import Resolvers, SearchIndex
-from caselens.search.postgres import RANK_WEIGHTS
+from caselens.search.postgres import RANK_WEIGHTS, SEARCH_SETTINGS, has_rank_index
 from caselens.search.query import And, Filter, Node, Not, parse
 from caselens.search.selectors import selector_values
 from caselens.services import Caselens
@@ -262,7 +262,13 @@ Statement = tuple[str, tuple[Any, ...]]
 
 
 def raw_statements(
-    dialect: str, node: Node, match: str | None, resolvers: Resolvers, case_id: str, facets: bool
+    dialect: str,
+    node: Node,
+    match: str | None,
+    resolvers: Resolvers,
+    case_id: str,
+    facets: bool,
+    rum: bool = False,
 ) -> list[Statement]:
     """Hand-written SQL asking the engine what ``node`` asks (see the module text)."""
     conjuncts = list(node.children) if isinstance(node, And) else [node]
@@ -306,6 +312,11 @@ def raw_statements(
         values = [*join_values, match, *where_values]
         bare = not filters and not facets
         source = table if bare else f"{table} JOIN search_docs d ON d.id = {table}.rowid"
+    elif rum:
+        score = order = "d.tsv <=> x.q"  # the RUM index's own order, best first
+        where.insert(0, "d.tsv @@ x.q")
+        values = [match, *join_values, *where_values]
+        source = "(SELECT CAST(? AS tsquery) AS q) x CROSS JOIN search_docs d"
     else:
         score = f"ts_rank('{RANK_WEIGHTS}', d.tsv, x.q)"
         order = f"{score} DESC"
@@ -337,6 +348,9 @@ def raw_statements(
         )
         statements.extend((g.format(s=source, w=condition), parameters) for g in groups)
     if dialect != "sqlite":
+        # The planner settings our search uses (see caselens.search.postgres), set first.
+        settings = ", ".join(f"set_config('{k}', '{v}', true)" for k, v in SEARCH_SETTINGS.items())
+        statements = [(f"SELECT {settings}", ()), *statements]
         statements = [(sql.replace("?", "%s"), values) for sql, values in statements]
     return statements
 
@@ -389,17 +403,23 @@ def time_query(
     node = parse(query.text)
     compiled = index.compile(case_id, node, resolvers)
     try:
-        statements = raw_statements(dialect, node, compiled.match, resolvers, case_id, query.facets)
+        rum = dialect == "postgresql" and has_rank_index(connection)
+        statements = raw_statements(
+            dialect, node, compiled.match, resolvers, case_id, query.facets, rum
+        )
     except ValueError:
         statements = []
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    count_at = next(
+        (n for n, (sql, _) in enumerate(statements) if sql.startswith("SELECT count(*)")), -1
+    )
 
     def raw() -> int:
         total = 0
         for number, (sql, values) in enumerate(statements):
             cursor.execute(sql, values)
             rows = cursor.fetchall()
-            if number == 1:
+            if number == count_at:
                 total = int(rows[0][0])
         return total
 
@@ -541,7 +561,11 @@ def index_size(app: Caselens, backend: Backend) -> list[tuple[str, int]]:
             (name, int(connection.execute(text(f"SELECT {sql}")).scalar_one()))
             for name, sql in (
                 ("search_docs (with tsv, TOAST, indexes)", "pg_total_relation_size('search_docs')"),
-                ("  of which the GIN index", "pg_relation_size('ix_search_docs_tsv')"),
+                (
+                    "  of which the word index (RUM or GIN)",
+                    "coalesce(pg_relation_size(to_regclass('ix_search_docs_rum')), "
+                    "pg_relation_size(to_regclass('ix_search_docs_tsv')))",
+                ),
                 ("search_selectors", "pg_total_relation_size('search_selectors')"),
                 ("search_kinds", "pg_total_relation_size('search_kinds')"),
             )

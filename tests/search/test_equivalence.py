@@ -10,15 +10,19 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy import text
+
 from caselens.extract.base import ExtractionContext
 from caselens.search.document import SearchDocument, build_document
 from caselens.search.engines import index_for
 from caselens.search.index import Resolvers
+from caselens.search.postgres import has_rank_index
 from caselens.search.query import Filter, parse
 from caselens.search.selectors import selector_values
 from caselens.services import Caselens
 from caselens.services.access import case_row
-from tests.conftest import new_installation
+from tests.conftest import PG_URL, new_installation
 from tests.search import reference
 
 WORDS = [
@@ -253,3 +257,26 @@ def _count(values: Any) -> dict[str, int]:
     for value in values:
         counted[value] = counted.get(value, 0) + 1
     return counted
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's two ways of ranking")
+def test_postgres_finds_the_same_without_its_rum_index(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    context = ExtractionContext("GB")
+    resolvers = Resolvers(lambda node: selector_values(node, context), lambda code: code)
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    with app.runtime.transaction() as connection:
+        available = connection.execute(
+            text("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'")
+        ).first()
+        # Where the extension is installed, the migration ranks from it (CI installs it).
+        assert has_rank_index(connection) == (available is not None)
+    queries = make_queries(documents)[:80]
+    first = [result_set(app, case_id, query, resolvers) for query in queries]
+    with app.runtime.transaction() as connection:
+        connection.execute(text("CREATE INDEX ix_search_docs_tsv ON search_docs USING gin (tsv)"))
+        connection.execute(text("DROP INDEX IF EXISTS ix_search_docs_rum"))
+        assert not has_rank_index(connection)
+    assert [result_set(app, case_id, query, resolvers) for query in queries] == first
+    app.close()

@@ -193,7 +193,8 @@ mentions = Table(
 # item (its current generation). The words themselves live in the engine's own
 # structures, which SQLAlchemy does not model: on SQLite an FTS5 table per case,
 # ``search_fts_<case id>`` (rowid = search_docs.id), made when the case's first document
-# is indexed; on PostgreSQL a ``tsv`` tsvector column with a GIN index (migration 0003).
+# is indexed; on PostgreSQL a ``tsv`` tsvector column with a GIN index (migration 0003), or a
+# RUM index where the extension can be had (0011).
 # ENGINE_OBJECTS names them (and PostgreSQL's newest-first index, migration 0010) for
 # schema comparisons.
 search_docs = Table(
@@ -243,7 +244,7 @@ search_state = Table(
 )
 
 ENGINE_OBJECTS = frozenset(
-    {"search_fts", "tsv", "ix_search_docs_tsv", "ix_search_docs_case_newest"}
+    {"search_fts", "tsv", "ix_search_docs_tsv", "ix_search_docs_rum", "ix_search_docs_case_newest"}
 )
 
 # Append-only hash-chained logs: custody events and audit records. ``record`` is the exact

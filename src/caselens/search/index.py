@@ -60,6 +60,10 @@ class Plan:
     words_ids: str | None = None  # SELECT rowid FROM ... (every match, for facets)
     # Unranked results come newest first, in an order an index on case_id, date gives.
     newest_first: str = "d.date DESC, d.id DESC"
+    # Ranked results in the order an index yields them (ascending ``index_order``, ties
+    # in the index's own order) rather than sorted by ``score``, d.id: set when the
+    # engine ranks from its index (PostgreSQL with RUM).
+    index_order: str | None = None
 
 
 class SearchIndex(ABC):
@@ -207,6 +211,11 @@ class SearchIndex(ABC):
                 f"SELECT d.id, d.item_id, w.score FROM ({plan.words_only} "  # noqa: S608
                 "ORDER BY score DESC, rowid LIMIT :limit OFFSET :offset) w "
                 "JOIN search_docs d ON d.id = w.rowid ORDER BY w.score DESC, d.id"
+            )
+        elif plan.index_order is not None:
+            sql = (
+                f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
+                f"WHERE {plan.where} ORDER BY {plan.index_order} LIMIT :limit OFFSET :offset"
             )
         elif plan.score is not None:
             sql = (
