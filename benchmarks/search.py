@@ -72,7 +72,7 @@ from caselens.search.engines import index_for
 from caselens.search.facets import TOP_SENDERS
 from caselens.search.fts5 import WEIGHTS, fts_table
 from caselens.search.index import Resolvers, SearchIndex
-from caselens.search.postgres import RANK_WEIGHTS, SEARCH_SETTINGS, has_rank_index
+from caselens.search.postgres import RANK_WEIGHTS, RANKED_SETTINGS, WORDS_SETTINGS, has_rank_index
 from caselens.search.query import And, Filter, Node, Not, parse
 from caselens.search.selectors import selector_values
 from caselens.services import Caselens
@@ -348,9 +348,15 @@ def raw_statements(
         )
         statements.extend((g.format(s=source, w=condition), parameters) for g in groups)
     if dialect != "sqlite":
-        # The planner settings our search uses (see caselens.search.postgres), set first.
-        settings = ", ".join(f"set_config('{k}', '{v}', true)" for k, v in SEARCH_SETTINGS.items())
-        statements = [(f"SELECT {settings}", ()), *statements]
+        # The planner settings our search of words uses (caselens.search.postgres), first.
+        chosen = {**WORDS_SETTINGS, **(RANKED_SETTINGS if rum else {})} if match else {}
+        if chosen:
+            settings = ", ".join(f"set_config('{k}', '{v}', true)" for k, v in chosen.items())
+            names = ", ".join(f"'{k}'" for k in chosen)
+            restore = (
+                f"SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ({names})"
+            )
+            statements = [(f"SELECT {settings}", ()), *statements, (restore, ())]
         statements = [(sql.replace("?", "%s"), values) for sql, values in statements]
     return statements
 

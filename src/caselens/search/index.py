@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,6 +205,22 @@ class SearchIndex(ABC):
         facets: bool = False,
     ) -> Matches:
         plan = self.plan(connection, case_id, self.compile(case_id, node, resolvers))
+        with self.planner_settings(connection, plan):
+            return self.run(connection, case_id, plan, offset, limit, facets)
+
+    def planner_settings(self, connection: Connection, plan: Plan) -> AbstractContextManager[None]:
+        """Settings of the engine's query planner for the statements of ``plan``."""
+        return nullcontext()
+
+    def run(
+        self,
+        connection: Connection,
+        case_id: str,
+        plan: Plan,
+        offset: int,
+        limit: int,
+        facets: bool,
+    ) -> Matches:
         page = {"offset": offset, "limit": min(limit, MAX_PAGE_SIZE)}
         if plan.words_only is not None:
             # Rank in the engine alone, then read only the page's document rows.

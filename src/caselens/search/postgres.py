@@ -20,14 +20,15 @@ part (``truncated``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.index import Matches, Plan, Resolvers, SearchIndex
+from caselens.search.index import Plan, SearchIndex
 from caselens.search.query import And, Node, Not, Or, Text
 
 WEIGHT_LETTERS = dict(zip(TEXT_COLUMNS, ("A", "B", "C", "D"), strict=True))
@@ -39,13 +40,22 @@ MAX_POSITIONS_PER_LEXEME = 255
 MAX_VECTOR_CHARS = 900_000
 RANK_INDEX = "ix_search_docs_rum"
 
-# Settings for the statements of one search, restored after it. The planner prices a
-# tsvector match as nearly free, so for a common word it reads the whole table and
-# unpacks every tsvector (seconds at a million documents) where the index's bitmap takes
-# a fraction of that; a bitmap within work_mem stays exact, so matches need no second
-# check against the tsvector. Without sorts, RUM's own order ranks every page of a query
-# the same way, however large the page. JIT compiling costs more than these queries gain.
-SEARCH_SETTINGS = {"enable_seqscan": "off", "enable_sort": "off", "work_mem": "64MB", "jit": "off"}
+# Planner settings for the statements of one search of words, restored after it. The
+# planner prices a tsvector match as nearly free, so for a common word it reads the whole
+# table and unpacks every tsvector (seconds at a million documents) where the index's
+# bitmap takes a fraction of that; a bitmap within work_mem stays exact, so matches need
+# no second check against the tsvector. JIT compiling costs more than these queries gain.
+# A plan made for one tsquery is wrong for the next (a rare word or a common one), so
+# every statement is planned for its own values, even once psycopg prepares it.
+WORDS_SETTINGS = {
+    "enable_seqscan": "off",
+    "work_mem": "64MB",
+    "jit": "off",
+    "plan_cache_mode": "force_custom_plan",
+}
+# Ranking from RUM: without sorts the planner takes the index's own order, so every page
+# of a query is ranked the same way, however large the page.
+RANKED_SETTINGS = {"enable_sort": "off"}
 
 
 def tsvector_literal(document: SearchDocument) -> tuple[str, bool]:
@@ -137,25 +147,19 @@ class PostgresIndex(SearchIndex):
     def matches(self, case_id: str, parameter: str) -> str:
         return f"d.tsv @@ CAST({parameter} AS tsquery)"
 
-    def search(
-        self,
-        connection: Connection,
-        case_id: str,
-        node: Node,
-        resolvers: Resolvers,
-        *,
-        offset: int = 0,
-        limit: int = 20,
-        facets: bool = False,
-    ) -> Matches:
-        saved = _apply_settings(connection, SEARCH_SETTINGS)
-        found = super().search(
-            connection, case_id, node, resolvers, offset=offset, limit=limit, facets=facets
-        )
-        # Only after success: a failed statement aborts the transaction, and a rollback
-        # undoes the settings anyway.
+    @contextmanager
+    def planner_settings(self, connection: Connection, plan: Plan) -> Iterator[None]:
+        if plan.score is None:  # no words: the planner's own choices are good
+            yield
+            return
+        settings = dict(WORDS_SETTINGS)
+        if plan.index_order is not None:
+            settings.update(RANKED_SETTINGS)
+        saved = _apply_settings(connection, settings)
+        yield
+        # Only after success: a failed statement aborts the transaction, and the
+        # rollback that must follow undoes the settings anyway.
         _apply_settings(connection, saved)
-        return found
 
     def plan(self, connection: Connection, case_id: str, compiled: Compiled) -> Plan:
         parameters = {**compiled.parameters, "case": case_id}
