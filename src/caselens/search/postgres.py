@@ -159,7 +159,7 @@ class PostgresIndex(SearchIndex):
         yield
         # Only after success: a failed statement aborts the transaction, and the
         # rollback that must follow undoes the settings anyway.
-        _apply_settings(connection, saved)
+        _set_settings(connection, saved)
 
     def plan(self, connection: Connection, case_id: str, compiled: Compiled) -> Plan:
         parameters = {**compiled.parameters, "case": case_id}
@@ -191,9 +191,15 @@ def _apply_settings(connection: Connection, settings: dict[str, str]) -> dict[st
     """Set ``settings`` for the rest of the transaction; return the values they replace."""
     names = list(settings)
     reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    values = {f"n{i}": name for i, name in enumerate(names)}
+    saved = connection.execute(text(f"SELECT {reads}"), values).one()
+    _set_settings(connection, settings)
+    return dict(zip(names, saved, strict=True))
+
+
+def _set_settings(connection: Connection, settings: dict[str, str]) -> None:
+    names = list(settings)
     writes = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
     values = {f"n{i}": name for i, name in enumerate(names)}
     values.update({f"v{i}": settings[name] for i, name in enumerate(names)})
-    saved = connection.execute(text(f"SELECT {reads}"), values).one()
     connection.execute(text(f"SELECT {writes}"), values)
-    return dict(zip(names, saved, strict=True))
