@@ -8,16 +8,14 @@ counts a query of words alone without touching any other table.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from sqlalchemy import Connection, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.index import Plan, SearchIndex, first_column_ids
+from caselens.search.index import Plan, SearchIndex
 from caselens.search.query import And, Node, Not, Or, Text
 
 # bm25 weights per column, in TEXT_COLUMNS order: a word in the subject says more than
@@ -90,18 +88,6 @@ class Fts5Index(SearchIndex):
             tuple(ids),
         )
 
-    def matching_ids(
-        self, connection: Connection, sql: str, parameters: dict[str, Any]
-    ) -> npt.NDArray[np.int64]:
-        # sqlite3 takes :name parameters itself; its cursor, unwrapped, reads a few
-        # hundred thousand ids in a fraction of the time SQLAlchemy's rows take.
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(sql, parameters)
-            return first_column_ids(cast(Iterable[Sequence[Any]], cursor))
-        finally:
-            cursor.close()
-
     def clear_case(self, connection: Connection, case_id: str) -> int:
         removed = super().clear_case(connection, case_id)
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {fts_table(case_id)}")
@@ -150,5 +136,5 @@ class Fts5Index(SearchIndex):
             parameters,
             words_only=f"SELECT rowid, {score} AS score FROM {table} WHERE {matched}",  # noqa: S608
             words_count=f"SELECT count(*) FROM {table} WHERE {matched}",  # noqa: S608
-            words_ids=f"SELECT rowid FROM {table} WHERE {matched}",  # noqa: S608
+            words_ids=f"SELECT rowid AS id FROM {table} WHERE {matched}",  # noqa: S608
         )

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +58,7 @@ class Plan:
     # without reading the document rows: these give that query, else None.
     words_only: str | None = None  # SELECT rowid, score FROM ... (ranked)
     words_count: str | None = None
-    words_ids: str | None = None  # SELECT rowid FROM ... (every match, for facets)
+    words_ids: str | None = None  # SELECT rowid AS id FROM ... (every match, for facets)
     # Unranked results come newest first, in an order an index on case_id, date gives.
     newest_first: str = "d.date DESC, d.id DESC"
     # Ranked results in the order an index yields them (ascending ``index_order``, ties
@@ -254,11 +254,22 @@ class SearchIndex(ABC):
         total = connection.execute(text(count_sql), plan.parameters).scalar_one()
         return Matches(int(total), hits)
 
+    # SQL aggregating a column ``id`` into one comma-separated text.
+    join_ids = "group_concat(id)"
+
     def matching_ids(
         self, connection: Connection, sql: str, parameters: dict[str, Any]
     ) -> npt.NDArray[np.int64]:
-        """The first column of ``sql``'s rows (up to every document of a case)."""
-        return first_column_ids(connection.execute(text(sql), parameters))
+        """The ``id`` column of ``sql``'s rows (up to every document of a case). The
+        engine joins them into one text, which numpy parses: a few times faster than
+        handing a few hundred thousand rows to Python one by one."""
+        joined = connection.execute(
+            text(f"SELECT {self.join_ids} FROM ({sql}) AS m"),  # noqa: S608
+            parameters,
+        ).scalar_one()
+        if not joined:
+            return np.empty(0, dtype=np.int64)
+        return np.fromstring(joined, dtype=np.int64, sep=",")
 
     def facets(self, connection: Connection, case_id: str, plan: Plan) -> Facets:
         """Counts over every match (not the page shown): the ids of the matches from the
@@ -266,10 +277,6 @@ class SearchIndex(ABC):
         ids_sql = plan.words_ids or f"SELECT d.id FROM {plan.source} WHERE {plan.where}"  # noqa: S608
         matches = self.matching_ids(connection, ids_sql, plan.parameters)
         return self.facet_cache.columns(connection, case_id).count(connection, matches)
-
-
-def first_column_ids(rows: Iterable[Sequence[Any]]) -> npt.NDArray[np.int64]:
-    return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
 
 def _expanding(name: str) -> BindParameter[Any]:

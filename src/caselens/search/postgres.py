@@ -93,6 +93,7 @@ def tsvector_literal(document: SearchDocument) -> tuple[str, bool]:
 
 class PostgresIndex(SearchIndex):
     dialect = "postgresql"
+    join_ids = "string_agg(CAST(id AS text), ',')"
 
     def allocate_ids(self, connection: Connection, count: int) -> list[int]:
         rows = connection.execute(
