@@ -206,13 +206,13 @@ class SearchIndex(ABC):
     ) -> Matches:
         plan = self.plan(connection, case_id, self.compile(case_id, node, resolvers))
         with self.planner_settings(connection, plan):
-            return self.run(connection, case_id, plan, offset, limit, facets)
+            return self.run_plan(connection, case_id, plan, offset, limit, facets)
 
     def planner_settings(self, connection: Connection, plan: Plan) -> AbstractContextManager[None]:
         """Settings of the engine's query planner for the statements of ``plan``."""
         return nullcontext()
 
-    def run(
+    def run_plan(
         self,
         connection: Connection,
         case_id: str,
