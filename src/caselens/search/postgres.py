@@ -20,6 +20,7 @@ part (``truncated``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -190,17 +191,17 @@ def has_rank_index(connection: Connection) -> bool:
 
 def _apply_settings(connection: Connection, settings: dict[str, str]) -> dict[str, str]:
     """Set ``settings`` for the rest of the transaction; return the values they replace."""
-    names = list(settings)
-    reads = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
-    values = {f"n{i}": name for i, name in enumerate(names)}
-    saved = connection.execute(text(f"SELECT {reads}"), values).one()
+    saved = connection.execute(
+        text("SELECT key, current_setting(key) FROM json_each_text(CAST(:settings AS json))"),
+        {"settings": json.dumps(settings)},
+    )
+    replaced = {str(name): str(value) for name, value in saved}
     _set_settings(connection, settings)
-    return dict(zip(names, saved, strict=True))
+    return replaced
 
 
 def _set_settings(connection: Connection, settings: dict[str, str]) -> None:
-    names = list(settings)
-    writes = ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
-    values = {f"n{i}": name for i, name in enumerate(names)}
-    values.update({f"v{i}": settings[name] for i, name in enumerate(names)})
-    connection.execute(text(f"SELECT {writes}"), values)
+    connection.execute(
+        text("SELECT set_config(key, value, true) FROM json_each_text(CAST(:settings AS json))"),
+        {"settings": json.dumps(settings)},
+    )
