@@ -23,10 +23,12 @@ class Runtime:
     settings: Settings
     # Ingest workers skip the schema check: their coordinator has just made it.
     check_schema: bool = True
+    # One SQLite connection for the life of the process (see make_engine): workers only.
+    keep_connection: bool = False
 
     @cached_property
     def engine(self) -> Engine:
-        engine = make_engine(self.settings)
+        engine = make_engine(self.settings, keep_connection=self.keep_connection)
         if not self.check_schema:
             return engine
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from caselens.config import Settings
 
@@ -14,17 +14,24 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, keep_connection: bool = False) -> Engine:
     """Build the engine for the configured database.
 
     SQLite runs in WAL mode with ``synchronous=NORMAL`` (durable across a process crash,
     consistent across a power cut) and every transaction starts ``BEGIN IMMEDIATE``, so two
     writers queue on the lock instead of failing half-way with a busy error.
+
+    SQLite connections are opened per transaction unless ``keep_connection`` is set: a
+    process that forks must not hold one. An ingest worker, which commits batch after
+    batch and never forks, keeps one open, because the last connection to close
+    checkpoints the whole write-ahead log into the database and flushes it to disk: once
+    per batch, that cost more than writing the batch.
     """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         settings.resolved_home.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
+        pool = StaticPool if keep_connection else NullPool
+        engine = create_engine(url, poolclass=pool, connect_args={"timeout": 60})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)

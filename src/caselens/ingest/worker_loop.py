@@ -97,7 +97,7 @@ def worker_main(config: WorkerConfig, connection: Connection, shared: Shared) ->
     # Objects inherited or imported so far live as long as the process: keep the cyclic
     # garbage collector from walking them again and again.
     gc.freeze()
-    runtime = Runtime(settings, check_schema=False)
+    runtime = Runtime(settings, check_schema=False, keep_connection=True)
     processor = ItemProcessor(
         runtime.blobs,
         config.case_id,

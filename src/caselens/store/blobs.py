@@ -18,13 +18,17 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from caselens.errors import IntegrityError, NotFound, StorageError
 from caselens.store.hashing import CHUNK_SIZE, Digests, MultiHasher
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 TEMP_PREFIX = "incoming-"
+# Blobs at least this large start going to disk as soon as they are written, so the
+# batch's flush later waits for less; smaller ones are left to that one flush.
+EARLY_WRITEBACK_BYTES = 1 << 16
+SYNC_FILE_RANGE_WRITE = 2  # from <fcntl.h>: start writeback, do not wait for it
 
 
 class Readable(Protocol):
@@ -88,6 +92,8 @@ class BlobStore:
                         if hasher.size > keep_limit:
                             kept = None
                     _write_all(temp, chunk)
+                if hasher.size >= EARLY_WRITEBACK_BYTES:
+                    _start_writeback(temp.fileno())
             digests = hasher.digests()
             created = self._commit_temp(temp_name, digests.sha256, digests.size)
         except OSError as err:
@@ -203,6 +209,16 @@ def _write_all(handle: BinaryIO, data: bytes) -> None:
         view = view[written:]
 
 
+def _start_writeback(fd: int) -> None:
+    """Ask the kernel to begin writing a file's pages to disk, without waiting.
+
+    The durability point stays the batch's flush: this only moves disk time forward,
+    under the parsing, instead of all of it into the commit.
+    """
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, 0, 0, SYNC_FILE_RANGE_WRITE)  # a failure only loses the head start
+
+
 def _remove_quietly(name: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.chmod(name, stat.S_IWUSR | stat.S_IRUSR)
@@ -245,3 +261,14 @@ def _load_libc() -> ctypes.CDLL | None:
 
 
 _LIBC = _load_libc()
+
+
+def _load_sync_file_range() -> Any:
+    function = getattr(_LIBC, "sync_file_range", None)  # Linux only
+    if function is not None:
+        function.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+        function.restype = ctypes.c_int
+    return function
+
+
+_SYNC_FILE_RANGE = _load_sync_file_range()
