@@ -222,37 +222,46 @@ class SearchIndex(ABC):
         facets: bool,
     ) -> Matches:
         page = {"offset": offset, "limit": min(limit, MAX_PAGE_SIZE)}
+        matches = self.facet_ids(connection, plan) if facets else None
         if plan.words_only is not None:
             # Rank in the engine alone, then read only the page's document rows.
-            sql = (
-                f"SELECT d.id, d.item_id, w.score FROM ({plan.words_only} "  # noqa: S608
-                "ORDER BY score DESC, rowid LIMIT :limit OFFSET :offset) w "
-                "JOIN search_docs d ON d.id = w.rowid ORDER BY w.score DESC, d.id"
-            )
-        elif plan.index_order is not None:
-            sql = (
-                f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
-                f"WHERE {plan.where} ORDER BY {plan.index_order} LIMIT :limit OFFSET :offset"
-            )
-        elif plan.score is not None:
-            sql = (
-                f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
-                f"WHERE {plan.where} ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset"
-            )
+            if matches is not None:
+                total = len(matches)
+            else:
+                assert plan.words_count is not None
+                result = connection.execute(text(plan.words_count), plan.parameters)
+                total = int(result.scalar_one())
+            rows = self.ranked_words(connection, plan, page, total, matches)
         else:
-            sql = (
-                f"SELECT d.id, d.item_id, NULL AS score FROM {plan.source} "  # noqa: S608
-                f"WHERE {plan.where} ORDER BY {plan.newest_first} LIMIT :limit OFFSET :offset"
-            )
-        rows = connection.execute(text(sql), {**plan.parameters, **page}).all()
+            rows = connection.execute(text(_page_sql(plan)), {**plan.parameters, **page}).all()
         hits = [Hit(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows]
-        if facets:
-            counted = self.facets(connection, case_id, plan)
-            total = sum(count for _, count in counted["type"])
-            return Matches(total, hits, counted)
-        count_sql = plan.words_count or f"SELECT count(*) FROM {plan.source} WHERE {plan.where}"  # noqa: S608
-        total = connection.execute(text(count_sql), plan.parameters).scalar_one()
-        return Matches(int(total), hits)
+        if matches is not None:
+            counted = self.facet_cache.columns(connection, case_id).count(connection, matches)
+            return Matches(sum(count for _, count in counted["type"]), hits, counted)
+        if plan.words_only is None:
+            count_sql = f"SELECT count(*) FROM {plan.source} WHERE {plan.where}"  # noqa: S608
+            total = int(connection.execute(text(count_sql), plan.parameters).scalar_one())
+        return Matches(total, hits)
+
+    def ranked_words(
+        self,
+        connection: Connection,
+        plan: Plan,
+        page: dict[str, int],
+        total: int,
+        matches: npt.NDArray[np.int64] | None,
+    ) -> Sequence[tuple[Any, ...]]:
+        """One page of a words-only search as (id, item id, score) rows, best first.
+
+        ``total`` is the number of matches and ``matches`` their ids when known (for
+        facets): an engine may use them to share the ranking out.
+        """
+        sql = (
+            f"SELECT d.id, d.item_id, w.score FROM ({plan.words_only} "  # noqa: S608
+            "ORDER BY score DESC, rowid LIMIT :limit OFFSET :offset) w "
+            "JOIN search_docs d ON d.id = w.rowid ORDER BY w.score DESC, d.id"
+        )
+        return [tuple(row) for row in connection.execute(text(sql), {**plan.parameters, **page})]
 
     # SQL aggregating a column ``id`` into one comma-separated text.
     join_ids = "group_concat(id)"
@@ -271,12 +280,28 @@ class SearchIndex(ABC):
             return np.empty(0, dtype=np.int64)
         return np.fromstring(joined, dtype=np.int64, sep=",")
 
-    def facets(self, connection: Connection, case_id: str, plan: Plan) -> Facets:
-        """Counts over every match (not the page shown): the ids of the matches from the
-        engine, their facet fields from the case's columnar copy."""
+    def facet_ids(self, connection: Connection, plan: Plan) -> npt.NDArray[np.int64]:
+        """The ids of every match, which facets are counted over (not the page shown)."""
         ids_sql = plan.words_ids or f"SELECT d.id FROM {plan.source} WHERE {plan.where}"  # noqa: S608
-        matches = self.matching_ids(connection, ids_sql, plan.parameters)
-        return self.facet_cache.columns(connection, case_id).count(connection, matches)
+        return self.matching_ids(connection, ids_sql, plan.parameters)
+
+
+def _page_sql(plan: Plan) -> str:
+    """One page of a search whose order the database decides in one statement."""
+    if plan.index_order is not None:
+        return (
+            f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
+            f"WHERE {plan.where} ORDER BY {plan.index_order} LIMIT :limit OFFSET :offset"
+        )
+    if plan.score is not None:
+        return (
+            f"SELECT d.id, d.item_id, {plan.score} AS score FROM {plan.source} "  # noqa: S608
+            f"WHERE {plan.where} ORDER BY score DESC, d.id LIMIT :limit OFFSET :offset"
+        )
+    return (
+        f"SELECT d.id, d.item_id, NULL AS score FROM {plan.source} "  # noqa: S608
+        f"WHERE {plan.where} ORDER BY {plan.newest_first} LIMIT :limit OFFSET :offset"
+    )
 
 
 def _expanding(name: str) -> BindParameter[Any]:

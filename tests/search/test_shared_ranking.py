@@ -1,0 +1,131 @@
+"""SQLite shares the ranking of many matches with helper processes: the results stay the same."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caselens.search import fts5
+from caselens.search.engines import index_for
+from caselens.search.index import Matches, Resolvers
+from caselens.search.query import parse
+from caselens.search.rank_helpers import RankHelper
+from caselens.services import Caselens
+from caselens.services.access import case_row
+from tests.conftest import new_installation
+from tests.search.test_equivalence import make_documents
+
+RESOLVERS = Resolvers(lambda node: [], lambda code: code)
+QUERIES = ["bank", "wire OR gas", "payment invoice", '"wire transfer"', "fraud NOT bank", "tr*"]
+
+
+@pytest.fixture
+def sqlite_case(tmp_path: Path) -> tuple[Caselens, str]:
+    app = new_installation(tmp_path / "home", None)
+    with app.runtime.transaction() as connection:
+        case_id = case_row(connection, "C").id
+        index_for("sqlite").add(connection, make_documents(case_id, count=600))
+    return app, case_id
+
+
+@pytest.fixture
+def shared_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Share over three ranges; record each range handed to a helper process."""
+    runs: list[str] = []
+    send = RankHelper.send
+
+    def counted(helper: RankHelper, database: str, sql: str, parameters: dict[str, Any]) -> bool:
+        runs.append(sql)
+        return send(helper, database, sql, parameters)
+
+    monkeypatch.setattr(RankHelper, "send", counted)
+    monkeypatch.setattr(fts5, "_available_cores", lambda: 3)
+    return runs
+
+
+def _search(app: Caselens, case_id: str, query: str, **options: Any) -> Matches:
+    with app.runtime.transaction() as connection:
+        return index_for("sqlite").search(connection, case_id, parse(query), RESOLVERS, **options)
+
+
+def _answer(found: Matches) -> tuple[Any, ...]:
+    return found.total, [(h.item_id, h.score) for h in found.hits], found.facets
+
+
+def test_shared_ranking_gives_the_same_pages_and_facets(
+    sqlite_case: tuple[Caselens, str], shared_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, case_id = sqlite_case
+    pages = [{"limit": 20}, {"offset": 7, "limit": 7}, {"offset": 40, "limit": 25}]
+    for query in QUERIES:
+        for page in pages:
+            for facets in (False, True):
+                monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10**9)
+                alone = _search(app, case_id, query, facets=facets, **page)
+                monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10)
+                before = len(shared_runs)
+                shared = _search(app, case_id, query, facets=facets, **page)
+                assert _answer(shared) == _answer(alone), (query, page, facets)
+                if alone.total >= 30:  # enough for three ranges
+                    assert len(shared_runs) == before + 2
+    assert any("rowid >= " in sql and "rowid < " in sql for sql in shared_runs)  # a middle range
+    app.close()
+
+
+def test_a_transaction_that_wrote_ranks_alone(
+    sqlite_case: tuple[Caselens, str], shared_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own writes are seen by it alone, so no other connection may rank for it."""
+    app, case_id = sqlite_case
+    monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10)
+    index = index_for("sqlite")
+    with app.runtime.transaction() as connection:
+        more = make_documents(case_id, seed=8, count=600)
+        for number, document in enumerate(more):
+            document.item_id = f"later{number:04d}"
+        index.add(connection, more)
+        found = index.search(connection, case_id, parse("bank"), RESOLVERS, limit=100)
+    assert shared_runs == []
+    everything = _search(app, case_id, "bank", limit=100)
+    assert shared_runs  # committed: now shared
+    assert _answer(found) == _answer(everything)
+    assert any(hit.item_id.startswith("later") for hit in found.hits)
+    app.close()
+
+
+def test_a_failed_helper_leaves_its_range_to_the_search(
+    sqlite_case: tuple[Caselens, str], shared_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, case_id = sqlite_case
+    monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10**9)
+    alone = _search(app, case_id, "bank OR wire", limit=30, facets=True)
+    monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10)
+    for helper in fts5._HELPERS.helpers:
+        helper.stop()
+    # A helper killed between searches is started again ...
+    _search(app, case_id, "bank", limit=5)
+    for helper in fts5._HELPERS.helpers:
+        if helper._process is not None:
+            helper._process.kill()
+            helper._process.wait()
+    assert _answer(_search(app, case_id, "bank OR wire", limit=30, facets=True)) == _answer(alone)
+    # ... and one that dies during a search, or answers with an error, costs only time.
+    monkeypatch.setattr(RankHelper, "receive", lambda helper: None)
+    assert _answer(_search(app, case_id, "bank OR wire", limit=30, facets=True)) == _answer(alone)
+    app.close()
+
+
+def test_a_helper_reports_a_broken_statement_and_carries_on(tmp_path: Path) -> None:
+    helper = RankHelper()
+    database = str(tmp_path / "probe.db")
+    sqlite3.connect(database).execute("CREATE TABLE t (x)").connection.close()
+    try:
+        assert helper.send(database, "SELECT nonsense FROM nowhere", {})
+        assert helper.receive() is None  # an error: the caller ranks the range itself
+        assert helper.send(database, "SELECT 7, 0.5 WHERE :n > 1", {"n": 2})
+        assert helper.receive() == [(7, 0.5)]
+    finally:
+        helper.stop()
