@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from caselens.errors import StorageError
 from caselens.search import fts5
 from caselens.search.engines import index_for
 from caselens.search.index import Matches, Resolvers
@@ -129,3 +130,25 @@ def test_a_helper_reports_a_broken_statement_and_carries_on(tmp_path: Path) -> N
         assert helper.receive() == [(7, 0.5)]
     finally:
         helper.stop()
+
+
+def test_a_search_that_fails_leaves_no_answer_behind(
+    sqlite_case: tuple[Caselens, str], shared_runs: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper whose answer was never read is stopped, or the next search would read it."""
+    app, case_id = sqlite_case
+    monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10**9)
+    expected = {query: _answer(_search(app, case_id, query, limit=30)) for query in QUERIES}
+    monkeypatch.setattr(fts5, "SHARED_RANKING_MIN", 10)
+    ranged = fts5._ranked_range_sql
+
+    def broken_first(words_only: str, low: int | None, high: int | None) -> str:
+        return "SELECT no_such_column" if low is None else ranged(words_only, low, high)
+
+    monkeypatch.setattr(fts5, "_ranked_range_sql", broken_first)
+    with pytest.raises(StorageError):
+        _search(app, case_id, "wire OR gas", limit=30)
+    monkeypatch.setattr(fts5, "_ranked_range_sql", ranged)
+    for query in QUERIES:
+        assert _answer(_search(app, case_id, query, limit=30)) == expected[query], query
+    app.close()

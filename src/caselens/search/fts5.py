@@ -131,13 +131,20 @@ class Fts5Index(SearchIndex):
                 (helper, sql, helper.send(database, sql, parameters))
                 for helper, sql in zip(helpers, statements[1:], strict=True)
             ]
-            # The first range here, the others each in a helper process.
-            ranked = [tuple(r) for r in connection.exec_driver_sql(statements[0], parameters)]
-            for helper, sql, sent in handed:
-                answer = helper.receive() if sent else None
-                if answer is None:  # the helper failed: rank its range here
-                    answer = [tuple(r) for r in connection.exec_driver_sql(sql, parameters)]
-                ranked.extend(answer)
+            waiting = [helper for helper, _, sent in handed if sent]
+            try:
+                # The first range here, the others each in a helper process.
+                ranked = [tuple(r) for r in connection.exec_driver_sql(statements[0], parameters)]
+                for helper, sql, sent in handed:
+                    answer = helper.receive() if sent else None
+                    if sent:
+                        waiting.remove(helper)
+                    if answer is None:  # the helper failed: rank its range here
+                        answer = [tuple(r) for r in connection.exec_driver_sql(sql, parameters)]
+                    ranked.extend(answer)
+            finally:
+                for helper in waiting:  # its answer would be read by the next search
+                    helper.stop()
         ranked.sort(key=lambda row: (-row[1], row[0]))
         best = ranked[page["offset"] : wanted]
         if not best:
