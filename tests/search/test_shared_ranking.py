@@ -113,6 +113,8 @@ def test_a_failed_helper_leaves_its_range_to_the_search(
             helper._process.kill()
             helper._process.wait()
     assert _answer(_search(app, case_id, "bank OR wire", limit=30, facets=True)) == _answer(alone)
+    restarted = [h for h in fts5._HELPERS.helpers if h._process and h._process.poll() is None]
+    assert restarted  # the search ran its ranges in new helpers, not only here
     # ... and one that dies during a search, or answers with an error, costs only time.
     monkeypatch.setattr(RankHelper, "receive", lambda helper: None)
     assert _answer(_search(app, case_id, "bank OR wire", limit=30, facets=True)) == _answer(alone)
