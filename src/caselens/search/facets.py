@@ -23,7 +23,7 @@ import secrets
 import threading
 import zipfile
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,23 @@ FORMAT = 2  # of the files on disk; a file of another format is rebuilt
 
 Facets = dict[str, list[tuple[str, int]]]
 Codes = npt.NDArray[np.int32]
+# ids, kinds and the string columns of a span of rows, in one (any) row order
+# (the sender marked: '' for none, else '=' and the sender)
+_Span = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], dict[str, list[str]]]
 
 _COLUMNS = "id, doc_type, COALESCE(lang, ''), COALESCE(substr(date, 1, 7), ''), kinds, sender"
+SPAN_IDS = 4_000_000  # ids per statement: bounds the strings (SQLite's limit is 1 GB)
+_STRINGS = ("type", "lang", "month", "sender")
+_SEPARATOR = "\x1f"  # ASCII unit separator
+_RANGE = "id >= :low AND id < :high"
+_ROWS_SQL = f"SELECT {_COLUMNS} FROM search_docs WHERE case_id = :case AND {_RANGE}"  # noqa: S608
+# the sender marked so that a document without one ('') differs from an empty sender ('=')
+_EXPRESSIONS = (
+    "doc_type",
+    "COALESCE(lang, '')",
+    "COALESCE(substr(date, 1, 7), '')",
+    "CASE WHEN sender IS NULL THEN '' ELSE '=' || sender END",
+)
 
 
 def new_token() -> str:
@@ -91,39 +106,31 @@ class FacetColumns:
 
     @classmethod
     def from_rows(cls, token: str, rows: Sequence[Sequence[Any]]) -> FacetColumns:
-        count = len(rows)
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 6
-        vocabularies: dict[str, Vocabulary] = {}
+        """The copy from rows of ``_COLUMNS`` (sender None: no sender)."""
+        return cls.from_columns(token, *_as_columns(rows))
+
+    @classmethod
+    def from_columns(
+        cls,
+        token: str,
+        ids: npt.NDArray[np.int64],
+        kinds: npt.NDArray[np.int64],
+        strings: Mapping[str, Sequence[str]],
+    ) -> FacetColumns:
+        """The copy from whole columns in one row order (any), named as in FACETS and
+        with the sender marked as in ``_Span``."""
         encoded: dict[str, Codes] = {}
-        named = zip(("type", "lang", "month", "sender"), columns[1:4] + columns[5:], strict=True)
-        for name, column in named:
-            codes: dict[str, int] = {}
-            if name == "sender":
-                values: Iterable[int] = (
-                    -1 if value is None else codes.setdefault(value, len(codes)) for value in column
-                )
-            else:
-                values = (codes.setdefault(value, len(codes)) for value in column)
-            found = np.fromiter(values, dtype=np.int32, count=count)
-            alphabetical = sorted(codes)
-            recode = np.empty(len(codes) + 1, dtype=np.int32)  # the last: -1 stays -1
-            recode[-1] = -1
-            recode[np.fromiter((codes[v] for v in alphabetical), np.int32, len(codes))] = np.arange(
-                len(codes), dtype=np.int32
-            )
-            encoded[name] = recode[found]
-            vocabularies[name] = Vocabulary(alphabetical)
-        ids = np.fromiter(columns[0], dtype=np.int64, count=count)
-        kinds = np.fromiter(columns[4], dtype=np.int64, count=count)
-        order = np.argsort(ids)  # the rows come in the database's order
-        encoded = {name: codes[order] for name, codes in encoded.items()}
+        vocabularies: dict[str, Vocabulary] = {}
+        for name in ("type", "lang", "month", "sender"):
+            encoded[name], vocabularies[name] = _encode(strings[name], marked=name == "sender")
+        order = np.argsort(ids, kind="stable")  # the rows come in the database's order
         return cls(
             token,
             ids[order],
-            encoded["type"],
-            encoded["lang"],
-            encoded["month"],
-            encoded["sender"],
+            encoded["type"][order],
+            encoded["lang"][order],
+            encoded["month"][order],
+            encoded["sender"][order],
             kinds[order],
             vocabularies,
         )
@@ -238,11 +245,7 @@ class FacetCache:
         path = self.directory / f"{case_id}.npz" if self.directory else None
         columns = FacetColumns.load(path, token) if path else None
         if columns is None:
-            rows = connection.execute(
-                text(f"SELECT {_COLUMNS} FROM search_docs WHERE case_id = :case"),  # noqa: S608
-                {"case": case_id},
-            ).all()
-            columns = FacetColumns.from_rows(token, rows)
+            columns = read_columns(connection, case_id, token)
             # On PostgreSQL each statement sees what was committed when it began: a change
             # committed around the read makes the copy unfit to keep (still right for
             # this search, whose missing documents are read one by one).
@@ -270,6 +273,114 @@ def shared_cache(directory: Path | None = None) -> FacetCache:
         if found is None:
             found = _SHARED[directory] = FacetCache(directory)
         return found
+
+
+def read_columns(connection: Connection, case_id: str, token: str) -> FacetColumns:
+    """The case's facet copy, read from the database.
+
+    Each column comes back as one string per span of ids (``group_concat`` /
+    ``string_agg``): a million rows read as Python tuples cost seconds, the same values
+    as a few long strings a fraction of that. A value holding the separator is caught by
+    the count check and that span is read row by row instead.
+    """
+    span = connection.execute(
+        text("SELECT count(*), min(id), max(id) FROM search_docs WHERE case_id = :case"),
+        {"case": case_id},
+    ).one()
+    if not span[0]:
+        return FacetColumns.from_rows(token, [])
+    statement = text(_spans_sql(connection, int(span[0])))
+    parts: list[_Span] = []
+    for low in range(int(span[1]), int(span[2]) + 1, SPAN_IDS):
+        bounds = {"case": case_id, "low": low, "high": low + SPAN_IDS}
+        part = _decode_span(connection.execute(statement, bounds).one())
+        if part is None:  # a value held the separator
+            rows = connection.execute(text(_ROWS_SQL), bounds).all()
+            part = _as_columns(rows)
+        parts.append(part)
+    if len(parts) == 1:
+        return FacetColumns.from_columns(token, *parts[0])
+    return FacetColumns.from_columns(
+        token,
+        np.concatenate([part[0] for part in parts]),
+        np.concatenate([part[1] for part in parts]),
+        {name: [v for part in parts for v in part[2][name]] for name in _STRINGS},
+    )
+
+
+def _spans_sql(connection: Connection, documents: int) -> str:
+    if connection.dialect.name == "sqlite":
+        numbers = "group_concat({}, ',')"
+        strings = "group_concat({}, char(31))"
+        rows = connection.execute(text("SELECT max(id) FROM search_docs")).scalar() or 0
+        # A case that fills much of the table is read in one pass over the table's
+        # ranges; a smaller one through its index ("+" keeps the index out, and the
+        # index's date order would make the table reads random).
+        where = (
+            f"+case_id = :case AND {_RANGE}"
+            if documents * 4 >= int(rows)
+            else f"id IN (SELECT id FROM search_docs WHERE case_id = :case AND {_RANGE})"  # noqa: S608
+        )
+    else:
+        numbers = "string_agg(CAST({} AS TEXT), ',')"
+        strings = "string_agg({}, chr(31))"
+        where = f"case_id = :case AND {_RANGE}"
+    selected = [
+        "count(*)",
+        numbers.format("id"),
+        numbers.format("kinds"),
+        *(strings.format(expression) for expression in _EXPRESSIONS),
+    ]
+    return f"SELECT {', '.join(selected)} FROM search_docs WHERE {where}"  # noqa: S608
+
+
+def _decode_span(
+    row: Sequence[Any],
+) -> _Span | None:
+    count = int(row[0])
+    if not count:
+        return np.empty(0, np.int64), np.empty(0, np.int64), {name: [] for name in _STRINGS}
+    ids = np.fromstring(row[1], dtype=np.int64, sep=",")
+    kinds = np.fromstring(row[2], dtype=np.int64, sep=",")
+    strings: dict[str, list[str]] = {
+        name: row[3 + i].split(_SEPARATOR) for i, name in enumerate(_STRINGS)
+    }
+    lengths = [len(ids), len(kinds), *(len(column) for column in strings.values())]
+    if any(length != count for length in lengths):
+        return None
+    return ids, kinds, strings
+
+
+def _as_columns(
+    rows: Sequence[Sequence[Any]],
+) -> _Span:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 6
+    strings = {name: list(columns[i]) for name, i in zip(_STRINGS[:3], (1, 2, 3), strict=True)}
+    strings["sender"] = ["" if sender is None else f"={sender}" for sender in columns[5]]
+    return (
+        np.fromiter(columns[0], dtype=np.int64, count=len(rows)),
+        np.fromiter(columns[4], dtype=np.int64, count=len(rows)),
+        strings,
+    )
+
+
+def _encode(values: Sequence[str], *, marked: bool = False) -> tuple[Codes, Vocabulary]:
+    """Codes of ``values`` in their sorted vocabulary; when ``marked``, '' is -1 (no
+    value) and the rest lose their mark.
+
+    Code order is alphabetical order, so ties between counts go by name without
+    another sort.
+    """
+    distinct = dict.fromkeys(values)
+    if marked:
+        distinct.pop("", None)
+    alphabetical = sorted(distinct)  # one mark before each: the same order
+    codes = {value: code for code, value in enumerate(alphabetical)}
+    if marked:
+        codes[""] = -1
+        alphabetical = [value[1:] for value in alphabetical]
+    found = np.fromiter(map(codes.__getitem__, values), dtype=np.int32, count=len(values))
+    return found, Vocabulary(alphabetical)
 
 
 def _count_rows(
