@@ -164,9 +164,20 @@ def test_the_copy_read_in_spans_equals_the_row_by_row_read(
         index.remove_items(connection, [doc.item_id for doc in documents])
         index.add(connection, documents)
     monkeypatch.setattr(facets, "SPAN_IDS", 37)
+    read_row_by_row: list[int] = []
+    as_columns = facets._as_columns
+
+    def counting(rows: list[tuple[object, ...]]) -> object:
+        read_row_by_row.append(len(rows))
+        return as_columns(rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(facets, "_as_columns", counting)
+    fallbacks = {}
     for case, expected_documents in ((case_id, documents), (other, big)):
         with app.runtime.transaction() as connection:
+            read_row_by_row.clear()
             fast = facets.read_columns(connection, case, "token")
+            fallbacks[case] = len(read_row_by_row)
             rows = connection.execute(
                 text(f"SELECT {facets._COLUMNS} FROM search_docs WHERE case_id = :case"),
                 {"case": case},
@@ -176,6 +187,8 @@ def test_the_copy_read_in_spans_equals_the_row_by_row_read(
         for name in ("ids", "doc_type", "lang", "month", "sender", "kinds"):
             assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
         assert fast.vocabularies == slow.vocabularies
+    # only the one span whose sender holds the separator was read row by row
+    assert fallbacks == {case_id: 1, other: 0}
     index = index_for(app.runtime.engine.dialect.name, FacetCache())
     query = "wire OR bank OR gas"
     expected = brute_force(documents, query)

@@ -121,7 +121,7 @@ class FacetColumns:
         with the sender marked as in ``_Span``."""
         encoded: dict[str, Codes] = {}
         vocabularies: dict[str, Vocabulary] = {}
-        for name in ("type", "lang", "month", "sender"):
+        for name in _STRINGS:
             encoded[name], vocabularies[name] = _encode(strings[name], marked=name == "sender")
         order = np.argsort(ids, kind="stable")  # the rows come in the database's order
         return cls(
@@ -290,22 +290,19 @@ def read_columns(connection: Connection, case_id: str, token: str) -> FacetColum
     if not span[0]:
         return FacetColumns.from_rows(token, [])
     statement = text(_spans_sql(connection, int(span[0])))
-    parts: list[_Span] = []
+    ids: list[npt.NDArray[np.int64]] = []
+    kinds: list[npt.NDArray[np.int64]] = []
+    strings: dict[str, list[str]] = {name: [] for name in _STRINGS}
     for low in range(int(span[1]), int(span[2]) + 1, SPAN_IDS):
         bounds = {"case": case_id, "low": low, "high": low + SPAN_IDS}
         part = _decode_span(connection.execute(statement, bounds).one())
         if part is None:  # a value held the separator
-            rows = connection.execute(text(_ROWS_SQL), bounds).all()
-            part = _as_columns(rows)
-        parts.append(part)
-    if len(parts) == 1:
-        return FacetColumns.from_columns(token, *parts[0])
-    return FacetColumns.from_columns(
-        token,
-        np.concatenate([part[0] for part in parts]),
-        np.concatenate([part[1] for part in parts]),
-        {name: [v for part in parts for v in part[2][name]] for name in _STRINGS},
-    )
+            part = _as_columns(connection.execute(text(_ROWS_SQL), bounds).all())
+        ids.append(part[0])
+        kinds.append(part[1])
+        for name in _STRINGS:
+            strings[name] += part[2][name]
+    return FacetColumns.from_columns(token, np.concatenate(ids), np.concatenate(kinds), strings)
 
 
 def _spans_sql(connection: Connection, documents: int) -> str:
@@ -334,9 +331,7 @@ def _spans_sql(connection: Connection, documents: int) -> str:
     return f"SELECT {', '.join(selected)} FROM search_docs WHERE {where}"  # noqa: S608
 
 
-def _decode_span(
-    row: Sequence[Any],
-) -> _Span | None:
+def _decode_span(row: Sequence[Any]) -> _Span | None:
     count = int(row[0])
     if not count:
         return np.empty(0, np.int64), np.empty(0, np.int64), {name: [] for name in _STRINGS}
@@ -351,9 +346,7 @@ def _decode_span(
     return ids, kinds, strings
 
 
-def _as_columns(
-    rows: Sequence[Sequence[Any]],
-) -> _Span:
+def _as_columns(rows: Sequence[Sequence[Any]]) -> _Span:
     columns = list(zip(*rows, strict=True)) if rows else [()] * 6
     strings = {name: list(columns[i]) for name, i in zip(_STRINGS[:3], (1, 2, 3), strict=True)}
     strings["sender"] = ["" if sender is None else f"={sender}" for sender in columns[5]]
@@ -365,12 +358,8 @@ def _as_columns(
 
 
 def _encode(values: Sequence[str], *, marked: bool = False) -> tuple[Codes, Vocabulary]:
-    """Codes of ``values`` in their sorted vocabulary; when ``marked``, '' is -1 (no
-    value) and the rest lose their mark.
-
-    Code order is alphabetical order, so ties between counts go by name without
-    another sort.
-    """
+    """Codes of ``values`` in their sorted vocabulary (see ``Vocabulary``); when
+    ``marked``, '' is -1 (no value) and the rest lose their mark."""
     distinct = dict.fromkeys(values)
     if marked:
         distinct.pop("", None)
