@@ -241,6 +241,8 @@ search_state = Table(
     metadata,
     Column("case_id", String(32), ForeignKey("cases.id"), primary_key=True),
     Column("token", String(32), nullable=False),
+    # The highest document id ever given to the case: ids are never reused (0012).
+    Column("high_id", BigInteger, nullable=False, server_default="0"),
 )
 
 ENGINE_OBJECTS = frozenset(

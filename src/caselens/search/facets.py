@@ -6,15 +6,21 @@ language, month, identifier kinds, sender) are kept as numpy arrays sorted by do
 id; a search fetches only the ids of its matches and counts them with ``bincount``.
 
 The copy is tied to the case's ``search_state`` token, which every change to the case's
-index replaces in its own transaction: a copy is used only while the token it was made
-under is still the one the database shows. It lives in memory (per database and case)
-and, when a directory is given, on disk, so that a fresh process need not rebuild it.
-Documents a search finds but the copy lacks (committed after it was made) are read from
-the database for that search alone.
+index replaces in its own transaction: a copy is used as it is only while the token it
+was made under is still the one the database shows. When the token has changed, the
+copy is brought up to date rather than read again: the case's document ids are read
+(from an index, without the documents), the rows of the ids the copy lacks are read, and
+the ids no longer there are dropped. That is exact because a document id is never given
+twice (``search_state.high_id``) and a copy made by a transaction that changed the index
+itself, whose ids a rollback could hand out again, is never kept. The copy lives in
+memory (per database and case) and, when a directory is given, on disk, so that a fresh
+process need not rebuild it. Documents a search finds but the copy lacks (committed after
+it was made) are read from the database for that search alone.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import io
 import json
@@ -30,14 +36,18 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Row, bindparam, text
 
 from caselens.search.document import KIND_BITS, mask_kinds
 
 TOP_SENDERS = 10
 FACETS = ("type", "lang", "month", "sender", "kind")
 MEMORY_CASES = 8  # copies kept in memory, least recently used dropped first
-FORMAT = 2  # of the files on disk; a file of another format is rebuilt
+FORMAT = 3  # of the files on disk; a file of another format is rebuilt
+# A copy lacking more than this share of the case's documents is read again whole:
+# reading rows by id costs more per row than reading whole columns.
+UPDATE_SHARE = 0.125
+_CHANGED = "caselens.search_changed_in"  # connection.info: the transaction that bumped
 
 Facets = dict[str, list[tuple[str, int]]]
 Codes = npt.NDArray[np.int32]
@@ -51,6 +61,9 @@ _STRINGS = ("type", "lang", "month", "sender")
 _SEPARATOR = "\x1f"  # ASCII unit separator
 _RANGE = "id >= :low AND id < :high"
 _ROWS_SQL = f"SELECT {_COLUMNS} FROM search_docs WHERE case_id = :case AND {_RANGE}"  # noqa: S608
+_BY_IDS = text(f"SELECT {_COLUMNS} FROM search_docs WHERE id IN :ids").bindparams(  # noqa: S608
+    bindparam("ids", expanding=True)
+)
 # the sender marked so that a document without one ('') differs from an empty sender ('=')
 _EXPRESSIONS = (
     "doc_type",
@@ -66,6 +79,7 @@ def new_token() -> str:
 
 def bump(connection: Connection, case_ids: Iterable[str]) -> None:
     """Mark the cases' indexes changed (in the caller's transaction)."""
+    connection.info[_CHANGED] = connection.get_transaction()
     for case_id in sorted(set(case_ids)):  # one order everywhere: no deadlock between two
         connection.execute(
             text(
@@ -73,6 +87,17 @@ def bump(connection: Connection, case_ids: Iterable[str]) -> None:
                 "ON CONFLICT (case_id) DO UPDATE SET token = excluded.token"
             ),
             {"case": case_id, "token": new_token()},
+        )
+
+
+def record_high_id(connection: Connection, case_ids: Iterable[str], high_id: int) -> None:
+    """Note the highest document id given to the cases (rows made by ``bump``)."""
+    for case_id in sorted(set(case_ids)):
+        connection.execute(
+            text(
+                "UPDATE search_state SET high_id = :high WHERE case_id = :case AND high_id < :high"
+            ),
+            {"case": case_id, "high": high_id},
         )
 
 
@@ -176,6 +201,62 @@ class FacetColumns:
         order = np.lexsort((present, -counts[present]))[:TOP_SENDERS]
         return [(values[present[i]], int(counts[present[i]])) for i in order]
 
+    # -- bringing up to date ------------------------------------------------------------
+
+    def restricted(self, present: npt.NDArray[np.int64]) -> FacetColumns:
+        """The copy without the documents whose ids are not in ``present`` (sorted)."""
+        kept = np.isin(self.ids, present, assume_unique=True)
+        if kept.all():
+            return self
+        return FacetColumns(
+            self.token,
+            self.ids[kept],
+            self.doc_type[kept],
+            self.lang[kept],
+            self.month[kept],
+            self.sender[kept],
+            self.kinds[kept],
+            self.vocabularies,  # values no document has any more count as zero
+        )
+
+    def merged(self, token: str, span: _Span) -> FacetColumns:
+        """The copy with the documents of ``span`` (ids it lacks) added, under ``token``."""
+        ids, kinds, strings = span
+        old: dict[str, Codes] = {
+            "type": self.doc_type,
+            "lang": self.lang,
+            "month": self.month,
+            "sender": self.sender,
+        }
+        codes: dict[str, Codes] = {}
+        vocabularies: dict[str, Vocabulary] = {}
+        for name in _STRINGS:
+            marked = name == "sender"  # '' is no sender, else '=' and the sender
+            values = [v[1:] for v in strings[name] if v] if marked else strings[name]
+            vocabulary, moved = _merged_vocabulary(self.vocabularies[name].values, values)
+            previous = old[name]
+            if moved is not None:  # the old codes follow their values
+                previous = np.where(previous >= 0, moved[np.maximum(previous, 0)], -1)
+            code_of = {value: bisect.bisect_left(vocabulary, value) for value in set(values)}
+            if marked:
+                code_of = {f"={value}": code for value, code in code_of.items()}
+                code_of[""] = -1
+            new = np.fromiter(map(code_of.__getitem__, strings[name]), np.int64)
+            codes[name] = np.concatenate([previous, new]).astype(np.int32)
+            vocabularies[name] = Vocabulary(vocabulary)
+        all_ids = np.concatenate([self.ids, ids])
+        order = np.argsort(all_ids, kind="stable")
+        return FacetColumns(
+            token,
+            all_ids[order],
+            codes["type"][order],
+            codes["lang"][order],
+            codes["month"][order],
+            codes["sender"][order],
+            np.concatenate([self.kinds, kinds])[order],
+            vocabularies,
+        )
+
     # -- on disk ---------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
@@ -202,15 +283,15 @@ class FacetColumns:
         os.replace(temporary, path)
 
     @classmethod
-    def load(cls, path: Path, token: str) -> FacetColumns | None:
-        """The copy at ``path`` if it was made under ``token``, else None."""
+    def load(cls, path: Path) -> FacetColumns | None:
+        """The copy at ``path`` (under whatever token it was made), None if unusable."""
         try:
             with np.load(path, allow_pickle=False) as stored:
                 header = json.loads(stored["header"].tobytes())
-                if header.get("format") != FORMAT or header.get("token") != token:
+                if header.get("format") != FORMAT or not isinstance(header.get("token"), str):
                     return None
                 columns = cls(
-                    token,
+                    header["token"],
                     stored["ids"],
                     stored["doc_type"],
                     stored["lang"],
@@ -243,13 +324,19 @@ class FacetCache:
                 self._copies.move_to_end(key)
                 return found
         path = self.directory / f"{case_id}.npz" if self.directory else None
-        columns = FacetColumns.load(path, token) if path else None
-        if columns is None:
-            columns = read_columns(connection, case_id, token)
-            # On PostgreSQL each statement sees what was committed when it began: a change
-            # committed around the read makes the copy unfit to keep (still right for
-            # this search, whose missing documents are read one by one).
-            if current_token(connection, case_id) != token:
+        if found is None and path:
+            found = FacetColumns.load(path)
+        if found is not None and found.token == token:
+            columns = found
+        else:
+            columns = updated_columns(connection, case_id, token, found)
+            # A copy that saw this transaction's own changes to the index is not kept: a
+            # rollback would give their ids to other documents. And on PostgreSQL each
+            # statement sees what was committed when it began: a change committed around
+            # the read makes the copy unfit to keep. (Either way it is right for this
+            # search, whose documents it lacks are read one by one.)
+            changed_here = connection.info.get(_CHANGED) is connection.get_transaction()
+            if changed_here or current_token(connection, case_id) != token:
                 return columns
             if path:
                 with contextlib.suppress(OSError):  # read-only or full: memory only
@@ -273,6 +360,48 @@ def shared_cache(directory: Path | None = None) -> FacetCache:
         if found is None:
             found = _SHARED[directory] = FacetCache(directory)
         return found
+
+
+def updated_columns(
+    connection: Connection, case_id: str, token: str, stale: FacetColumns | None
+) -> FacetColumns:
+    """The case's copy under ``token``: ``stale`` brought up to date, or read anew."""
+    if stale is None:
+        return read_columns(connection, case_id, token)
+    present = case_document_ids(connection, case_id)
+    lacking = np.setdiff1d(present, stale.ids, assume_unique=True)
+    if len(lacking) > UPDATE_SHARE * len(present):
+        return read_columns(connection, case_id, token)
+    rows: list[Row[Any]] = []
+    for start in range(0, len(lacking), 500):
+        chunk = [int(doc_id) for doc_id in lacking[start : start + 500]]
+        rows += connection.execute(_BY_IDS, {"ids": chunk}).all()
+    return stale.restricted(present).merged(token, _as_columns(rows))
+
+
+def case_document_ids(connection: Connection, case_id: str) -> npt.NDArray[np.int64]:
+    """The ids of the case's documents, sorted, read from an index on ``case_id`` (one
+    string per span of ids, as ``read_columns`` reads)."""
+    span = connection.execute(
+        text("SELECT count(*), min(id), max(id) FROM search_docs WHERE case_id = :case"),
+        {"case": case_id},
+    ).one()
+    if not span[0]:
+        return np.empty(0, np.int64)
+    if connection.dialect.name == "sqlite":
+        # "+id": the id range filters the index's entries rather than choosing the table.
+        joined, where = "group_concat(id, ',')", "case_id = :case AND +id >= :low AND +id < :high"
+    else:
+        joined, where = "string_agg(CAST(id AS TEXT), ',')", f"case_id = :case AND {_RANGE}"
+    statement = text(f"SELECT count(*), {joined} FROM search_docs WHERE {where}")  # noqa: S608
+    parts = []
+    for low in range(int(span[1]), int(span[2]) + 1, SPAN_IDS):
+        count, ids = connection.execute(
+            statement, {"case": case_id, "low": low, "high": low + SPAN_IDS}
+        ).one()
+        if count:
+            parts.append(np.fromstring(ids, dtype=np.int64, sep=","))
+    return np.sort(np.concatenate(parts))
 
 
 def read_columns(connection: Connection, case_id: str, token: str) -> FacetColumns:
@@ -346,6 +475,31 @@ def _decode_span(row: Sequence[Any]) -> _Span | None:
     return ids, kinds, strings
 
 
+def _merged_vocabulary(
+    known: list[str], values: Iterable[str]
+) -> tuple[list[str], npt.NDArray[np.int64] | None]:
+    """``known`` (sorted) with the ``values`` it lacks added in order, and the new code of
+    each known value (None when nothing was added and codes stay)."""
+    added = []
+    for value in sorted(set(values)):
+        place = bisect.bisect_left(known, value)
+        if place == len(known) or known[place] != value:
+            added.append((place, value))
+    if not added:
+        return known, None
+    vocabulary: list[str] = []
+    start = 0
+    for place, value in added:
+        vocabulary += known[start:place]
+        vocabulary.append(value)
+        start = place
+    vocabulary += known[start:]
+    places = np.fromiter((place for place, _ in added), np.int64, len(added))
+    # a known value moves up by the number of added values that sort before it
+    positions = np.arange(len(known), dtype=np.int64)
+    return vocabulary, positions + np.searchsorted(places, positions, side="right")
+
+
 def _as_columns(rows: Sequence[Sequence[Any]]) -> _Span:
     columns = list(zip(*rows, strict=True)) if rows else [()] * 6
     strings = {name: list(columns[i]) for name, i in zip(_STRINGS[:3], (1, 2, 3), strict=True)}
@@ -376,12 +530,7 @@ def _count_rows(
     connection: Connection, doc_ids: list[int], counters: dict[str, Counter[str]]
 ) -> None:
     for start in range(0, len(doc_ids), 500):
-        rows = connection.execute(
-            text(f"SELECT {_COLUMNS} FROM search_docs WHERE id IN :ids").bindparams(  # noqa: S608
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": doc_ids[start : start + 500]},
-        )
+        rows = connection.execute(_BY_IDS, {"ids": doc_ids[start : start + 500]})
         for _id, doc_type, lang, month, kinds, sender in rows:
             counters["type"][doc_type] += 1
             counters["lang"][lang] += 1

@@ -65,7 +65,14 @@ class Fts5Index(SearchIndex):
 
     def allocate_ids(self, connection: Connection, count: int) -> list[int]:
         # Safe: every caselens transaction on SQLite holds the write lock from its start.
-        last = connection.execute(text("SELECT COALESCE(MAX(id), 0) FROM search_docs")).scalar()
+        # Above every id ever given, not only those present: a removed document's id is
+        # never reused, which the facet copy's update relies on.
+        last = connection.execute(
+            text(
+                "SELECT max(COALESCE((SELECT max(id) FROM search_docs), 0), "
+                "COALESCE((SELECT max(high_id) FROM search_state), 0))"
+            )
+        ).scalar()
         first = int(last or 0) + 1
         return list(range(first, first + count))
 

@@ -18,7 +18,7 @@ from sqlalchemy import BindParameter, Connection, bindparam, text
 
 from caselens.search.compile import Compiled, Compiler
 from caselens.search.document import SearchDocument, kinds_mask
-from caselens.search.facets import FacetCache, Facets, bump, shared_cache
+from caselens.search.facets import FacetCache, Facets, bump, record_high_id, shared_cache
 from caselens.search.query import Filter, Node
 
 MAX_PAGE_SIZE = 100
@@ -79,9 +79,11 @@ class SearchIndex(ABC):
         """Index documents (replacing any earlier document of the same items)."""
         if not documents:
             return
-        bump(connection, {doc.case_id for doc in documents})
+        cases = {doc.case_id for doc in documents}
+        bump(connection, cases)
         self.remove_items(connection, [doc.item_id for doc in documents])
         ids = self.allocate_ids(connection, len(documents))
+        record_high_id(connection, cases, ids[-1])
         doc_rows: list[tuple[Any, ...]] = []
         kind_rows: list[tuple[Any, ...]] = []
         selector_rows: list[tuple[Any, ...]] = []
