@@ -149,3 +149,37 @@ def test_index_is_rebuilt_from_the_store_and_follows_reprocessing(
     # Another case's items never show.
     assert app.search.search(ADMIN, "C", "wire")["total"] == 0
     app.close()
+
+
+def test_an_ingest_leaves_the_facet_copy_up_to_date(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """The run brings the case's facet copy up to date, so the first faceted search after
+    it reads the copy from disk instead of building it; a second run adds its documents."""
+    from sqlalchemy import text
+
+    from caselens.search.facets import FacetColumns, current_token
+    from caselens.services.access import case_row
+
+    app = build_case(tmp_path, database_url)
+
+    def copy_and_state() -> tuple[FacetColumns | None, str, int]:
+        with app.runtime.transaction() as connection:
+            case_id = case_row(connection, "UK-1").id
+            token = current_token(connection, case_id)
+            documents = connection.execute(
+                text("SELECT count(*) FROM search_docs WHERE case_id = :case"), {"case": case_id}
+            ).scalar_one()
+        return FacetColumns.load(app.settings.facet_cache_dir / f"{case_id}.npz"), token, documents
+
+    copy, token, documents = copy_and_state()
+    assert copy is not None and copy.token == token and len(copy.ids) == documents == 5
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "late.txt").write_text("A late note about the wire.\n")
+    app.ingest.ingest(ADMIN, "UK-1", [str(more)])
+    copy, token, documents = copy_and_state()
+    assert copy is not None and copy.token == token and len(copy.ids) == documents == 6
+    facets = app.search.search(ADMIN, "UK-1", "wire", facets=True)["facets"]
+    assert sum(pair["count"] for pair in facets["type"]) == 4  # wire: three, and the late note
+    app.close()

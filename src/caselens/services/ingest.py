@@ -26,6 +26,7 @@ from caselens.ingest.pipeline import (
     ProgressListener,
 )
 from caselens.search.engines import index_for
+from caselens.search.facets import shared_cache
 from caselens.services.access import (
     WRITER_ROLES,
     case_row,
@@ -184,6 +185,10 @@ class IngestService(Service):
     ) -> None:
         with self._transaction() as connection:
             index_for(connection.dialect.name).refresh_statistics(connection)
+            if self.runtime.settings.index_text:
+                # Bring the case's facet copy up to date now (reading only the documents
+                # it lacks), so that the first faceted search after the run need not.
+                shared_cache(self.runtime.settings.facet_cache_dir).columns(connection, case.id)
             # The run's selectors are in the index now: record hits in other cases.
             find_hits(connection, case.id)
             announce(connection, self.runtime.signer, actor)
