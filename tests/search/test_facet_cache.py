@@ -298,3 +298,39 @@ def test_a_removed_document_id_is_never_given_again(
         ).scalar()
     assert given == newest + 1
     app.close()
+
+
+def test_postgresql_reads_facet_ids_alongside_in_the_same_snapshot(
+    tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the ids of the matches are read on a second connection while the
+    page is read; it imports the search's snapshot, so documents committed meanwhile by
+    others are not counted where the search does not see them."""
+    if database_url is None:
+        pytest.skip("PostgreSQL only")
+    from caselens.search.postgres import PostgresIndex
+
+    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    index = index_for("postgresql", FacetCache())
+    elsewhere: list[str] = []
+    read_elsewhere = PostgresIndex._facet_ids_elsewhere
+
+    def counting(self: PostgresIndex, engine: object, snapshot: str, *args: object) -> object:
+        elsewhere.append(snapshot)
+        return read_elsewhere(self, engine, snapshot, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PostgresIndex, "_facet_ids_elsewhere", counting)
+    expected = brute_force(documents, "wire")
+    with app.runtime.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            before = index.search(connection, case_id, parse("wire"), RESOLVERS, facets=True)
+            late = renamed(make_documents(case_id, seed=31, count=30), "late")
+            with app.runtime.transaction() as writer:  # committed after the snapshot
+                index.add(writer, late)
+            after = index.search(connection, case_id, parse("wire"), RESOLVERS, facets=True)
+    assert len(elsewhere) == 2
+    for found in (before, after):
+        assert {name: dict(pairs) for name, pairs in found.facets.items()} == expected
+    assert facets_of(app, index, case_id, "wire") == brute_force(documents + late, "wire")
+    app.close()

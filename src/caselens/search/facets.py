@@ -47,7 +47,7 @@ FORMAT = 3  # of the files on disk; a file of another format is rebuilt
 # A copy lacking more than this share of the case's documents is read again whole:
 # reading rows by id costs more per row than reading whole columns.
 UPDATE_SHARE = 0.125
-_CHANGED = "caselens.search_changed_in"  # connection.info: the transaction that bumped
+CHANGED_IN = "caselens.search_changed_in"  # connection.info: the transaction that bumped
 
 Facets = dict[str, list[tuple[str, int]]]
 Codes = npt.NDArray[np.int32]
@@ -79,7 +79,7 @@ def new_token() -> str:
 
 def bump(connection: Connection, case_ids: Iterable[str]) -> None:
     """Mark the cases' indexes changed (in the caller's transaction)."""
-    connection.info[_CHANGED] = connection.get_transaction()
+    connection.info[CHANGED_IN] = connection.get_transaction()
     for case_id in sorted(set(case_ids)):  # one order everywhere: no deadlock between two
         connection.execute(
             text(
@@ -335,7 +335,7 @@ class FacetCache:
             # statement sees what was committed when it began: a change committed around
             # the read makes the copy unfit to keep. (Either way it is right for this
             # search, whose documents it lacks are read one by one.)
-            changed_here = connection.info.get(_CHANGED) is connection.get_transaction()
+            changed_here = connection.info.get(CHANGED_IN) is connection.get_transaction()
             if changed_here or current_token(connection, case_id) != token:
                 return columns
             if path:

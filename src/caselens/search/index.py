@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,16 +224,21 @@ class SearchIndex(ABC):
         facets: bool,
     ) -> Matches:
         page = {"offset": offset, "limit": min(limit, MAX_PAGE_SIZE)}
-        matches = self.facet_ids(connection, plan) if facets else None
+        matches = None
         if plan.words_only is not None:
             # Rank in the engine alone, then read only the page's document rows.
-            if matches is not None:
+            if facets:
+                matches = self.facet_ids(connection, plan)
                 total = len(matches)
             else:
                 assert plan.words_count is not None
                 result = connection.execute(text(plan.words_count), plan.parameters)
                 total = int(result.scalar_one())
             rows = self.ranked_words(connection, plan, page, total, matches)
+        elif facets:
+            with self.facet_ids_alongside(connection, plan) as later:
+                rows = connection.execute(text(_page_sql(plan)), {**plan.parameters, **page}).all()
+                matches = later()
         else:
             rows = connection.execute(text(_page_sql(plan)), {**plan.parameters, **page}).all()
         hits = [Hit(r[0], r[1], None if r[2] is None else float(r[2])) for r in rows]
@@ -281,6 +286,15 @@ class SearchIndex(ABC):
         if not joined:
             return np.empty(0, dtype=np.int64)
         return np.fromstring(joined, dtype=np.int64, sep=",")
+
+    @contextmanager
+    def facet_ids_alongside(
+        self, connection: Connection, plan: Plan
+    ) -> Iterator[Callable[[], npt.NDArray[np.int64]]]:
+        """The facet ids of ``plan``, to be had from the function given once the page is
+        read: an engine may read them at the same time as the page, elsewhere."""
+        matches = self.facet_ids(connection, plan)
+        yield lambda: matches
 
     def facet_ids(self, connection: Connection, plan: Plan) -> npt.NDArray[np.int64]:
         """The ids of every match, which facets are counted over (not the page shown)."""

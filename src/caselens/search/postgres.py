@@ -20,15 +20,21 @@ part (``truncated``).
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, text
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, Engine, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
+from caselens.search.facets import CHANGED_IN
 from caselens.search.index import Plan, SearchIndex
 from caselens.search.query import And, Node, Not, Or, Text
 
@@ -40,6 +46,9 @@ LAST_REAL_POSITION = MAX_POSITION - 2  # words past it sit at MAX_POSITION, two 
 MAX_POSITIONS_PER_LEXEME = 255
 MAX_VECTOR_CHARS = 900_000
 RANK_INDEX = "ix_search_docs_rum"
+SNAPSHOT_ID = re.compile(r"[0-9A-F]+-[0-9A-F]+(-[0-9]+)?")
+# Threads that read facet ids on connections of their own while a search reads its page.
+_ALONGSIDE = ThreadPoolExecutor(max_workers=4, thread_name_prefix="caselens-facet-ids")
 
 # Planner settings for the statements of one search of words, restored after it. The
 # planner prices a tsvector match as nearly free, so for a common word it reads the whole
@@ -96,6 +105,49 @@ class PostgresIndex(SearchIndex):
     dialect = "postgresql"
     join_ids = "string_agg(CAST(id AS text), ',')"
 
+    @contextmanager
+    def facet_ids_alongside(
+        self, connection: Connection, plan: Plan
+    ) -> Iterator[Callable[[], npt.NDArray[np.int64]]]:
+        """Read the facet ids on a second connection while this one reads the page.
+
+        For a common word each takes about as long (the ids visit every match's row, the
+        page ranks them all), and the server has cores to spare. The second connection
+        reads the snapshot this one exports, so both see the same documents; a
+        transaction that changed the index itself reads them here, where its own
+        uncommitted documents are visible.
+        """
+        snapshot = None
+        if connection.info.get(CHANGED_IN) is not connection.get_transaction():
+            exported = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            # It goes into a statement as it is: only the server's own form is taken.
+            snapshot = exported if SNAPSHOT_ID.fullmatch(str(exported)) else None
+        if snapshot is None:
+            with super().facet_ids_alongside(connection, plan) as later:
+                yield later
+            return
+        future = _ALONGSIDE.submit(
+            self._facet_ids_elsewhere, connection.engine, snapshot, _planner_settings(plan), plan
+        )
+        try:
+            yield future.result
+        finally:
+            # The snapshot lives only as long as this transaction: the other statement
+            # must be finished (or never started) before this one goes on.
+            if not future.cancel():
+                with contextlib.suppress(Exception):
+                    future.result()
+
+    def _facet_ids_elsewhere(
+        self, engine: Engine, snapshot: str, settings: dict[str, str], plan: Plan
+    ) -> npt.NDArray[np.int64]:
+        with engine.connect() as other, other.begin():
+            other.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            if settings:
+                _set_settings(other, settings)
+            return self.facet_ids(other, plan)
+
     def allocate_ids(self, connection: Connection, count: int) -> list[int]:
         rows = connection.execute(
             text(
@@ -151,12 +203,10 @@ class PostgresIndex(SearchIndex):
 
     @contextmanager
     def planner_settings(self, connection: Connection, plan: Plan) -> Iterator[None]:
-        if plan.score is None:  # no words: the planner's own choices are good
+        settings = _planner_settings(plan)
+        if not settings:
             yield
             return
-        settings = dict(WORDS_SETTINGS)
-        if plan.index_order is not None:
-            settings.update(RANKED_SETTINGS)
         saved = _apply_settings(connection, settings)
         yield
         # Only after success: a failed statement aborts the transaction, and the
@@ -181,6 +231,15 @@ class PostgresIndex(SearchIndex):
         return Plan(
             "search_docs d", matched, f"ts_rank('{RANK_WEIGHTS}', d.tsv, {query})", parameters
         )
+
+
+def _planner_settings(plan: Plan) -> dict[str, str]:
+    if plan.score is None:  # no words: the planner's own choices are good
+        return {}
+    settings = dict(WORDS_SETTINGS)
+    if plan.index_order is not None:
+        settings.update(RANKED_SETTINGS)
+    return settings
 
 
 def has_rank_index(connection: Connection) -> bool:
