@@ -304,8 +304,8 @@ def test_postgresql_reads_facet_ids_alongside_in_the_same_snapshot(
     tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL the ids of the matches are read on a second connection while the
-    page is read; it imports the search's snapshot, so documents committed meanwhile by
-    others are not counted where the search does not see them."""
+    page is read, in the search's snapshot: documents others commit meanwhile are not
+    counted by a search that does not see them."""
     if database_url is None:
         pytest.skip("PostgreSQL only")
     from caselens.search.postgres import PostgresIndex
