@@ -283,7 +283,7 @@ def test_a_changed_case_updates_its_copy_instead_of_reading_it_again(
 def test_a_removed_document_id_is_never_given_again(
     tmp_path: Path, database_url: str | None
 ) -> None:
-    app, case_id, documents = indexed(tmp_path / "main", database_url)
+    app, case_id, _ = indexed(tmp_path / "main", database_url)
     index = index_for(app.runtime.engine.dialect.name)
     with app.runtime.transaction() as connection:
         newest = connection.execute(text("SELECT max(id) FROM search_docs")).scalar()
