@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from caselens.actor import Actor
 from caselens.errors import AccessDenied, InvalidInput
+from caselens.search.facets import FacetColumns, current_token
 from caselens.services import Caselens
+from caselens.services.access import case_row
 from tests.conftest import ADMIN, new_installation
 from tests.formats.test_pdf import PdfSpec, build_pdf
 
@@ -45,6 +48,17 @@ def build_case(tmp_path: Path, database_url: str | None) -> Caselens:
     (source / "prospectus.pdf").write_bytes(build_pdf(PdfSpec(pages=pages)))
     app.ingest.ingest(ADMIN, "UK-1", [str(source)])
     return app
+
+
+def facet_copy_and_state(app: Caselens, reference: str) -> tuple[FacetColumns | None, str, int]:
+    """The case's facet copy on disk, its index's token and how many documents it has."""
+    with app.runtime.transaction() as connection:
+        case_id = case_row(connection, reference).id
+        token = current_token(connection, case_id)
+        documents = connection.execute(
+            text("SELECT count(*) FROM search_docs WHERE case_id = :case"), {"case": case_id}
+        ).scalar_one()
+    return FacetColumns.load(app.settings.facet_cache_dir / f"{case_id}.npz"), token, documents
 
 
 def names(answer: dict[str, object]) -> list[str]:
@@ -141,6 +155,8 @@ def test_index_is_rebuilt_from_the_store_and_follows_reprocessing(
     before = answers()
     counts = app.search.rebuild(ADMIN, "UK-1")
     assert counts == {"removed": 5, "indexed": 5}
+    copy, token, documents = facet_copy_and_state(app, "UK-1")
+    assert copy is not None and copy.token == token and len(copy.ids) == documents == 5
     assert answers() == before
     # Re-processing replaces each item's document rather than adding a second one.
     app.ingest.reprocess(ADMIN, "UK-1")
@@ -156,29 +172,14 @@ def test_an_ingest_leaves_the_facet_copy_up_to_date(
 ) -> None:
     """The run brings the case's facet copy up to date, so the first faceted search after
     it reads the copy from disk instead of building it; a second run adds its documents."""
-    from sqlalchemy import text
-
-    from caselens.search.facets import FacetColumns, current_token
-    from caselens.services.access import case_row
-
     app = build_case(tmp_path, database_url)
-
-    def copy_and_state() -> tuple[FacetColumns | None, str, int]:
-        with app.runtime.transaction() as connection:
-            case_id = case_row(connection, "UK-1").id
-            token = current_token(connection, case_id)
-            documents = connection.execute(
-                text("SELECT count(*) FROM search_docs WHERE case_id = :case"), {"case": case_id}
-            ).scalar_one()
-        return FacetColumns.load(app.settings.facet_cache_dir / f"{case_id}.npz"), token, documents
-
-    copy, token, documents = copy_and_state()
+    copy, token, documents = facet_copy_and_state(app, "UK-1")
     assert copy is not None and copy.token == token and len(copy.ids) == documents == 5
     more = tmp_path / "more"
     more.mkdir()
     (more / "late.txt").write_text("A late note about the wire.\n")
     app.ingest.ingest(ADMIN, "UK-1", [str(more)])
-    copy, token, documents = copy_and_state()
+    copy, token, documents = facet_copy_and_state(app, "UK-1")
     assert copy is not None and copy.token == token and len(copy.ids) == documents == 6
     facets = app.search.search(ADMIN, "UK-1", "wire", facets=True)["facets"]
     assert sum(pair["count"] for pair in facets["type"]) == 4  # wire: three, and the late note

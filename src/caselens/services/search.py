@@ -27,7 +27,7 @@ from caselens.search.index import MAX_PAGE_SIZE, Resolvers, SearchIndex
 from caselens.search.query import Filter, Node, QueryError, parse
 from caselens.search.selectors import selector_values
 from caselens.search.snippets import body_phrases, find_snippet
-from caselens.services.access import WRITER_ROLES, purpose_for, require_member
+from caselens.services.access import WRITER_ROLES, case_row, purpose_for, require_member
 from caselens.services.base import Service
 
 REBUILD_BATCH = 200
@@ -120,7 +120,12 @@ class SearchService(Service):
             )
             return {"removed": removed, "indexed": indexed}
 
-        return self._in_case(actor, "search.rebuild", reference, body)
+        counts = self._in_case(actor, "search.rebuild", reference, body)
+        # The facet copy anew, in a transaction of its own: one made by the transaction
+        # that rebuilt the index is never kept (see caselens.search.facets).
+        with self._transaction() as connection:
+            self.index.facet_cache.columns(connection, case_row(connection, reference).id)
+        return counts
 
 
 def _resolvers(case: Row[Any]) -> Resolvers:
