@@ -118,7 +118,11 @@ class PostgresIndex(SearchIndex):
         uncommitted documents are visible.
         """
         snapshot = None
-        if connection.info.get(CHANGED_IN) is not connection.get_transaction():
+        # (A savepoint cannot export its snapshot.)
+        if (
+            connection.info.get(CHANGED_IN) is not connection.get_transaction()
+            and not connection.in_nested_transaction()
+        ):
             exported = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             # It goes into a statement as it is: only the server's own form is taken.
             snapshot = exported if SNAPSHOT_ID.fullmatch(str(exported)) else None
