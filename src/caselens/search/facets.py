@@ -47,7 +47,7 @@ FORMAT = 3  # of the files on disk; a file of another format is rebuilt
 # A copy lacking more than this share of the case's documents is read again whole:
 # reading rows by id costs more per row than reading whole columns.
 UPDATE_SHARE = 0.125
-CHANGED_IN = "caselens.search_changed_in"  # connection.info: the transaction that bumped
+_CHANGED_IN = "caselens.search_changed_in"  # connection.info: the transaction that bumped
 
 Facets = dict[str, list[tuple[str, int]]]
 Codes = npt.NDArray[np.int32]
@@ -79,7 +79,7 @@ def new_token() -> str:
 
 def bump(connection: Connection, case_ids: Iterable[str]) -> None:
     """Mark the cases' indexes changed (in the caller's transaction)."""
-    connection.info[CHANGED_IN] = connection.get_transaction()
+    connection.info[_CHANGED_IN] = connection.get_transaction()
     for case_id in sorted(set(case_ids)):  # one order everywhere: no deadlock between two
         connection.execute(
             text(
@@ -88,6 +88,11 @@ def bump(connection: Connection, case_ids: Iterable[str]) -> None:
             ),
             {"case": case_id, "token": new_token()},
         )
+
+
+def changed_in_this_transaction(connection: Connection) -> bool:
+    """Whether the connection's current transaction changed some case's index."""
+    return connection.info.get(_CHANGED_IN) is connection.get_transaction()
 
 
 def record_high_id(connection: Connection, case_ids: Iterable[str], high_id: int) -> None:
@@ -148,17 +153,18 @@ class FacetColumns:
         vocabularies: dict[str, Vocabulary] = {}
         for name in _STRINGS:
             encoded[name], vocabularies[name] = _encode(strings[name], marked=name == "sender")
-        order = np.argsort(ids, kind="stable")  # the rows come in the database's order
-        return cls(
+        unsorted = cls(
             token,
-            ids[order],
-            encoded["type"][order],
-            encoded["lang"][order],
-            encoded["month"][order],
-            encoded["sender"][order],
-            kinds[order],
+            ids,
+            encoded["type"],
+            encoded["lang"],
+            encoded["month"],
+            encoded["sender"],
+            kinds,
             vocabularies,
         )
+        # the rows come in the database's order
+        return unsorted._taken(np.argsort(ids, kind="stable"))
 
     # -- counting --------------------------------------------------------------------
 
@@ -206,17 +212,20 @@ class FacetColumns:
     def restricted(self, present: npt.NDArray[np.int64]) -> FacetColumns:
         """The copy without the documents whose ids are not in ``present`` (sorted)."""
         kept = np.isin(self.ids, present, assume_unique=True)
-        if kept.all():
-            return self
+        # values no document has any more stay in the vocabularies and count as zero
+        return self if kept.all() else self._taken(kept)
+
+    def _taken(self, rows: npt.NDArray[Any]) -> FacetColumns:
+        """The copy of the documents ``rows`` selects (a mask or positions, in order)."""
         return FacetColumns(
             self.token,
-            self.ids[kept],
-            self.doc_type[kept],
-            self.lang[kept],
-            self.month[kept],
-            self.sender[kept],
-            self.kinds[kept],
-            self.vocabularies,  # values no document has any more count as zero
+            self.ids[rows],
+            self.doc_type[rows],
+            self.lang[rows],
+            self.month[rows],
+            self.sender[rows],
+            self.kinds[rows],
+            self.vocabularies,
         )
 
     def merged(self, token: str, span: _Span) -> FacetColumns:
@@ -244,18 +253,17 @@ class FacetColumns:
             new = np.fromiter(map(code_of.__getitem__, strings[name]), np.int64)
             codes[name] = np.concatenate([previous, new]).astype(np.int32)
             vocabularies[name] = Vocabulary(vocabulary)
-        all_ids = np.concatenate([self.ids, ids])
-        order = np.argsort(all_ids, kind="stable")
-        return FacetColumns(
+        both = FacetColumns(
             token,
-            all_ids[order],
-            codes["type"][order],
-            codes["lang"][order],
-            codes["month"][order],
-            codes["sender"][order],
-            np.concatenate([self.kinds, kinds])[order],
+            np.concatenate([self.ids, ids]),
+            codes["type"],
+            codes["lang"],
+            codes["month"],
+            codes["sender"],
+            np.concatenate([self.kinds, kinds]),
             vocabularies,
         )
+        return both._taken(np.argsort(both.ids, kind="stable"))
 
     # -- on disk ---------------------------------------------------------------------
 
@@ -335,8 +343,9 @@ class FacetCache:
             # statement sees what was committed when it began: a change committed around
             # the read makes the copy unfit to keep. (Either way it is right for this
             # search, whose documents it lacks are read one by one.)
-            changed_here = connection.info.get(CHANGED_IN) is connection.get_transaction()
-            if changed_here or current_token(connection, case_id) != token:
+            if changed_in_this_transaction(connection) or (
+                current_token(connection, case_id) != token
+            ):
                 return columns
             if path:
                 with contextlib.suppress(OSError):  # read-only or full: memory only

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.facets import CHANGED_IN
+from caselens.search.facets import changed_in_this_transaction
 from caselens.search.index import Plan, SearchIndex
 from caselens.search.query import And, Node, Not, Or, Text
 
@@ -119,10 +119,7 @@ class PostgresIndex(SearchIndex):
         """
         snapshot = None
         # (A savepoint cannot export its snapshot.)
-        if (
-            connection.info.get(CHANGED_IN) is not connection.get_transaction()
-            and not connection.in_nested_transaction()
-        ):
+        if not changed_in_this_transaction(connection) and not connection.in_nested_transaction():
             exported = connection.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             # It goes into a statement as it is: only the server's own form is taken.
             snapshot = exported if SNAPSHOT_ID.fullmatch(str(exported)) else None
