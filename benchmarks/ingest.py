@@ -13,6 +13,7 @@ PDF, Office...), the identifier extractors, language detection and the search in
 "names" is "full" with the spaCy name extractor as well (slow: run it with --repeat 1).
 
     python benchmarks/ingest.py [--repeat 3] [--workers 1,2] [--modes intake,full,names]
+                                [--data enron,documents]
 """
 
 from __future__ import annotations
@@ -95,16 +96,25 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--modes", default="intake,full")
+    parser.add_argument("--data", default="enron,documents", help="data sets: enron,documents")
+    parser.add_argument(
+        "--scratch", type=Path, default=None, help="where the installations go (default: TMPDIR)"
+    )
     options = parser.parse_args()
     if not CORPUS.is_dir():
         sys.exit(f"corpus not found at {CORPUS}")
     worker_counts = [int(w) for w in options.workers.split(",")]
     modes = options.modes.split(",")
-    scratch = Path(tempfile.mkdtemp(prefix="caselens-bench-"))
-    enron = scratch / "enron"
-    with tarfile.open(CORPUS / "mail" / "enron-maildir-a.tar.gz") as archive:
-        archive.extractall(enron, filter="data")
-    data_sets = {"enron maildir": enron, "documents": CORPUS / "documents"}
+    scratch = Path(tempfile.mkdtemp(prefix="caselens-bench-", dir=options.scratch))
+    data_sets: dict[str, Path] = {}
+    chosen = options.data.split(",")
+    if "enron" in chosen:
+        enron = scratch / "enron"
+        with tarfile.open(CORPUS / "mail" / "enron-maildir-a.tar.gz") as archive:
+            archive.extractall(enron, filter="data")
+        data_sets["enron maildir"] = enron
+    if "documents" in chosen:
+        data_sets["documents"] = CORPUS / "documents"
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )

@@ -640,11 +640,14 @@ def report(
             f"{row.kind:<10} {label[:44]:<44} {row.share:8.3%} {row.total:>9,} {row.runs:>4} "
             f"{row.p50:8.1f} {row.p95:8.1f} {raw50} {raw95} {ratio} {extra}  {target(row)}{mark}"
         )
+    if not rows:
+        print("no query of the kinds asked for (--only takes kinds: selective, facets, ...)")
+        return
     ratios = [r.ratio for r in rows if r.ratio is not None]
     print(
         f"medians: p50 {statistics.median(r.p50 for r in rows):.1f} ms, "
         f"p95 {statistics.median(r.p95 for r in rows):.1f} ms, "
-        f"ratio ours/raw (p50) {statistics.median(ratios):.2f}"
+        f"ratio ours/raw (p50) {statistics.median(ratios) if ratios else float('nan'):.2f}"
     )
     for kind in dict.fromkeys(r.kind for r in rows):
         group = [r for r in rows if r.kind == kind]
