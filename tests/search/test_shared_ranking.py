@@ -13,7 +13,7 @@ from caselens.search import fts5
 from caselens.search.engines import index_for
 from caselens.search.index import Matches, Resolvers
 from caselens.search.query import parse
-from caselens.search.rank_helpers import RankHelper
+from caselens.search.rank_helpers import RangeAnswer, RankHelper
 from caselens.services import Caselens
 from caselens.services.access import case_row
 from tests.conftest import new_installation
@@ -38,9 +38,15 @@ def shared_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     runs: list[str] = []
     send = RankHelper.send
 
-    def counted(helper: RankHelper, database: str, sql: str, parameters: dict[str, Any]) -> bool:
-        runs.append(sql)
-        return send(helper, database, sql, parameters)
+    def counted(
+        helper: RankHelper,
+        database: str,
+        sql: str,
+        parameters: dict[str, Any],
+        ids_sql: str | None = None,
+    ) -> bool:
+        runs.append(sql if ids_sql is None else f"{sql}\n{ids_sql}")
+        return send(helper, database, sql, parameters, ids_sql)
 
     monkeypatch.setattr(RankHelper, "send", counted)
     monkeypatch.setattr(fts5, "_available_cores", lambda: 3)
@@ -70,8 +76,10 @@ def test_shared_ranking_gives_the_same_pages_and_facets(
                 before = len(shared_runs)
                 shared = _search(app, case_id, query, facets=facets, **page)
                 assert _answer(shared) == _answer(alone), (query, page, facets)
-                if alone.total >= 30:  # enough for three ranges
+                if alone.total >= 30 or facets:  # enough for three ranges, or a large case
                     assert len(shared_runs) == before + 2
+                    # A faceted search has the helpers read their ranges' ids too.
+                    assert all(("group_concat" in sql) == facets for sql in shared_runs[before:])
     assert any("rowid >= " in sql and "rowid < " in sql for sql in shared_runs)  # a middle range
     app.close()
 
@@ -129,7 +137,13 @@ def test_a_helper_reports_a_broken_statement_and_carries_on(tmp_path: Path) -> N
         assert helper.send(database, "SELECT nonsense FROM nowhere", {})
         assert helper.receive() is None  # an error: the caller ranks the range itself
         assert helper.send(database, "SELECT 7, 0.5 WHERE :n > 1", {"n": 2})
-        assert helper.receive() == [(7, 0.5)]
+        assert helper.receive() == RangeAnswer([(7, 0.5)], None)
+        assert helper.send(database, "SELECT 7, 0.5", {}, "SELECT '3,7' WHERE :n > 1")
+        assert helper.receive() is None  # the ids statement lacked its parameter
+        assert helper.send(database, "SELECT 7, 0.5", {"n": 2}, "SELECT '3,7' WHERE :n > 1")
+        assert helper.receive() == RangeAnswer([(7, 0.5)], "3,7")
+        assert helper.send(database, "SELECT 7, 0.5", {"n": 0}, "SELECT '3,7' WHERE :n > 1")
+        assert helper.receive() == RangeAnswer([(7, 0.5)], "")  # no row: no ids
     finally:
         helper.stop()
 

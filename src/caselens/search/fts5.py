@@ -19,9 +19,9 @@ from sqlalchemy import Connection, bindparam, text
 
 from caselens.search.compile import Compiled
 from caselens.search.document import TEXT_COLUMNS, SearchDocument
-from caselens.search.index import Plan, SearchIndex
+from caselens.search.index import Plan, SearchIndex, parse_ids
 from caselens.search.query import And, Node, Not, Or, Text
-from caselens.search.rank_helpers import RankHelpers
+from caselens.search.rank_helpers import RangeAnswer, RankHelper, RankHelpers
 
 # bm25 weights per column, in TEXT_COLUMNS order: a word in the subject says more than
 # one in the body.
@@ -122,38 +122,96 @@ class Fts5Index(SearchIndex):
         matches: npt.NDArray[np.int64] | None,
     ) -> Sequence[tuple[Any, ...]]:
         parts = _ranking_parts(connection, total)
-        if parts < 2:
-            return super().ranked_words(connection, plan, page, total, matches)
-        assert plan.words_only is not None
-        wanted = page["offset"] + page["limit"]
-        parameters = {**plan.parameters, "wanted": wanted}
+        if parts >= 2:
+            with _HELPERS.free(parts - 1) as helpers:
+                if helpers:  # else all busy with other searches
+                    bounds = self._range_bounds(connection, plan, len(helpers) + 1, matches)
+                    ranked, _ = self._ranked_ranges(connection, plan, page, helpers, bounds)
+                    return self._page_rows(connection, ranked, page)
+        return super().ranked_words(connection, plan, page, total, matches)
+
+    def ranked_words_and_ids(
+        self, connection: Connection, plan: Plan, page: dict[str, int]
+    ) -> tuple[Sequence[tuple[Any, ...]], npt.NDArray[np.int64]]:
+        # How many match is not known before the ids are read, so the case's size
+        # decides: in a large case, each range's ids are read where it is ranked.
+        span = self._rowid_span(connection, plan)
+        parts = _ranking_parts(connection, 0 if span is None else span[1] - span[0] + 1)
+        if span is not None and parts >= 2:
+            with _HELPERS.free(parts - 1) as helpers:
+                if helpers:
+                    bounds = _even_bounds(*span, len(helpers) + 1)
+                    ranked, ids = self._ranked_ranges(
+                        connection, plan, page, helpers, bounds, with_ids=True
+                    )
+                    assert ids is not None
+                    return self._page_rows(connection, ranked, page), ids
+        return super().ranked_words_and_ids(connection, plan, page)
+
+    def _ranked_ranges(
+        self,
+        connection: Connection,
+        plan: Plan,
+        page: dict[str, int],
+        helpers: list[RankHelper],
+        bounds: list[int],
+        *,
+        with_ids: bool = False,
+    ) -> tuple[list[tuple[int, float]], npt.NDArray[np.int64] | None]:
+        """The best rows of every range, ranked here and in ``helpers`` at once, and when
+        asked the ids of all matches in rowid order."""
+        assert plan.words_only is not None and plan.words_ids is not None
+        parameters = {**plan.parameters, "wanted": page["offset"] + page["limit"]}
         database = os.path.abspath(str(connection.engine.url.database))
-        with _HELPERS.free(parts - 1) as helpers:
-            if not helpers:  # all busy with other searches
-                return super().ranked_words(connection, plan, page, total, matches)
-            bounds = self._range_bounds(connection, plan, len(helpers) + 1, matches)
-            ranges = list(itertools.pairwise([None, *bounds, None]))
-            statements = [_ranked_range_sql(plan.words_only, low, high) for low, high in ranges]
-            handed = [
-                (helper, sql, helper.send(database, sql, parameters))
-                for helper, sql in zip(helpers, statements[1:], strict=True)
-            ]
-            waiting = [helper for helper, _, sent in handed if sent]
-            try:
-                # The first range here, the others each in a helper process.
-                ranked = [tuple(r) for r in connection.exec_driver_sql(statements[0], parameters)]
-                for helper, sql, sent in handed:
-                    answer = helper.receive() if sent else None
-                    if sent:
-                        waiting.remove(helper)
-                    if answer is None:  # the helper failed: rank its range here
-                        answer = [tuple(r) for r in connection.exec_driver_sql(sql, parameters)]
-                    ranked.extend(answer)
-            finally:
-                for helper in waiting:  # its answer would be read by the next search
-                    helper.stop()
+        ranges = list(itertools.pairwise([None, *bounds, None]))
+        statements = [
+            (
+                _ranked_range_sql(plan.words_only, low, high),
+                _ids_range_sql(plan.words_ids, low, high) if with_ids else None,
+            )
+            for low, high in ranges
+        ]
+        handed = [
+            (helper, sql, ids_sql, helper.send(database, sql, parameters, ids_sql))
+            for helper, (sql, ids_sql) in zip(helpers, statements[1:], strict=True)
+        ]
+        waiting = [helper for helper, _, _, sent in handed if sent]
+        try:
+            # The first range here, the others each in a helper process.
+            answers = [self._rank_range(connection, *statements[0], parameters)]
+            for helper, sql, ids_sql, sent in handed:
+                answer = helper.receive() if sent else None
+                if sent:
+                    waiting.remove(helper)
+                if answer is None:  # the helper failed: rank its range here
+                    answer = self._rank_range(connection, sql, ids_sql, parameters)
+                answers.append(answer)
+        finally:
+            for helper in waiting:  # its answer would be read by the next search
+                helper.stop()
+        ranked = [row for answer in answers for row in answer.ranked]
         ranked.sort(key=lambda row: (-row[1], row[0]))
-        best = ranked[page["offset"] : wanted]
+        if not with_ids:
+            return ranked, None
+        # Ranges in rowid order, each in rowid order: the ids come out sorted.
+        parsed = [parse_ids(answer.ids) for answer in answers]
+        return ranked, np.concatenate(parsed)
+
+    @staticmethod
+    def _rank_range(
+        connection: Connection, sql: str, ids_sql: str | None, parameters: dict[str, Any]
+    ) -> RangeAnswer:
+        ranked = [(int(r[0]), float(r[1])) for r in connection.exec_driver_sql(sql, parameters)]
+        ids = None
+        if ids_sql is not None:
+            ids = connection.exec_driver_sql(ids_sql, parameters).scalar() or ""
+        return RangeAnswer(ranked, ids)
+
+    @staticmethod
+    def _page_rows(
+        connection: Connection, ranked: list[tuple[int, float]], page: dict[str, int]
+    ) -> list[tuple[Any, ...]]:
+        best = ranked[page["offset"] : page["offset"] + page["limit"]]
         if not best:
             return []
         items: dict[int, str] = dict(
@@ -179,16 +237,21 @@ class Fts5Index(SearchIndex):
             return [int(v) for v in np.partition(matches, cuts)[cuts]]
         # Without the ids, the case's rowids cut evenly: a word's matches spread over
         # them about as its documents were indexed.
+        span = self._rowid_span(connection, plan)
+        assert span is not None  # there are matches
+        return _even_bounds(*span, parts)
+
+    @staticmethod
+    def _rowid_span(connection: Connection, plan: Plan) -> tuple[int, int] | None:
+        """The lowest and highest rowid of the case's words, None when it has none."""
         table = fts_table(plan.parameters["case"])
         low, high = (
-            int(
-                connection.exec_driver_sql(
-                    f"SELECT rowid FROM {table} ORDER BY rowid {order} LIMIT 1"  # noqa: S608
-                ).scalar_one()
-            )
+            connection.exec_driver_sql(
+                f"SELECT rowid FROM {table} ORDER BY rowid {order} LIMIT 1"  # noqa: S608
+            ).scalar()
             for order in ("ASC", "DESC")
         )
-        return [low + (high - low + 1) * i // parts for i in range(1, parts)]
+        return None if low is None or high is None else (int(low), int(high))
 
     def words(self, node: Node) -> str:
         if isinstance(node, Text):
@@ -262,12 +325,24 @@ def _available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _ranked_range_sql(words_only: str, low: int | None, high: int | None) -> str:
-    """The best ``:wanted`` (rowid, score) of the matches with low <= rowid < high."""
+def _even_bounds(low: int, high: int, parts: int) -> list[int]:
+    return [low + (high - low + 1) * i // parts for i in range(1, parts)]
+
+
+def _range_condition(low: int | None, high: int | None) -> str:
     limits = []
     if low is not None:
         limits.append(f"rowid >= {int(low)}")
     if high is not None:
         limits.append(f"rowid < {int(high)}")
-    condition = "".join(f" AND {limit}" for limit in limits)
-    return f"{words_only}{condition} ORDER BY score DESC, rowid LIMIT :wanted"
+    return "".join(f" AND {limit}" for limit in limits)
+
+
+def _ranked_range_sql(words_only: str, low: int | None, high: int | None) -> str:
+    """The best ``:wanted`` (rowid, score) of the matches with low <= rowid < high."""
+    return f"{words_only}{_range_condition(low, high)} ORDER BY score DESC, rowid LIMIT :wanted"
+
+
+def _ids_range_sql(words_ids: str, low: int | None, high: int | None) -> str:
+    """The ids of the matches with low <= rowid < high, as one comma-separated text."""
+    return f"SELECT group_concat(id) FROM ({words_ids}{_range_condition(low, high)})"  # noqa: S608

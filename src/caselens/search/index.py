@@ -228,13 +228,12 @@ class SearchIndex(ABC):
         if plan.words_only is not None:
             # Rank in the engine alone, then read only the page's document rows.
             if facets:
-                matches = self.facet_ids(connection, plan)
-                total = len(matches)
+                rows, matches = self.ranked_words_and_ids(connection, plan, page)
             else:
                 assert plan.words_count is not None
                 result = connection.execute(text(plan.words_count), plan.parameters)
                 total = int(result.scalar_one())
-            rows = self.ranked_words(connection, plan, page, total, matches)
+                rows = self.ranked_words(connection, plan, page, total, None)
         elif facets:
             with self.facet_ids_alongside(connection, plan) as later:
                 rows = connection.execute(text(_page_sql(plan)), {**plan.parameters, **page}).all()
@@ -270,6 +269,14 @@ class SearchIndex(ABC):
         )
         return [tuple(row) for row in connection.execute(text(sql), {**plan.parameters, **page})]
 
+    def ranked_words_and_ids(
+        self, connection: Connection, plan: Plan, page: dict[str, int]
+    ) -> tuple[Sequence[tuple[Any, ...]], npt.NDArray[np.int64]]:
+        """One page of a words-only search and the ids of all its matches (for facets).
+        An engine may collect the ids in the same pass as it ranks."""
+        matches = self.facet_ids(connection, plan)
+        return self.ranked_words(connection, plan, page, len(matches), matches), matches
+
     # SQL aggregating a column ``id`` into one comma-separated text.
     join_ids = "group_concat(id)"
 
@@ -283,9 +290,7 @@ class SearchIndex(ABC):
             text(f"SELECT {self.join_ids} FROM ({sql}) AS m"),  # noqa: S608
             parameters,
         ).scalar_one()
-        if not joined:
-            return np.empty(0, dtype=np.int64)
-        return np.fromstring(joined, dtype=np.int64, sep=",")
+        return parse_ids(joined)
 
     @contextmanager
     def facet_ids_alongside(
@@ -300,6 +305,13 @@ class SearchIndex(ABC):
         """The ids of every match, which facets are counted over (not the page shown)."""
         ids_sql = plan.words_ids or f"SELECT d.id FROM {plan.source} WHERE {plan.where}"  # noqa: S608
         return self.matching_ids(connection, ids_sql, plan.parameters)
+
+
+def parse_ids(joined: str | None) -> npt.NDArray[np.int64]:
+    """Ids joined by commas, as an array."""
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 def _page_sql(plan: Plan) -> str:

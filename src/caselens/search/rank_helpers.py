@@ -10,7 +10,9 @@ so their page cache stays warm from one search to the next.
 
 A helper reads with a connection of its own, which sees the last committed state: the
 caller must make sure its own transaction sees the same (see ``fts5._ranking_parts``).
-When a helper is busy, dies or fails, the caller ranks that range itself.
+When a helper is busy, dies or fails, the caller ranks that range itself. A faceted
+search also has each helper collect its range's ids, so that reading them is shared out
+as the ranking is.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 # A helper that has not answered by then is stopped and its range ranked here.
@@ -31,6 +34,14 @@ ANSWER_SECONDS = 300.0
 BUSY_TIMEOUT_MS = 60_000
 
 Ranked = list[tuple[int, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class RangeAnswer:
+    """A helper's answer: the best rows of its range, and when asked, all its ids."""
+
+    ranked: Ranked
+    ids: str | None  # comma-separated, in rowid order; None when not asked for
 
 
 class RankHelper:
@@ -41,19 +52,22 @@ class RankHelper:
         self._process: subprocess.Popen[bytes] | None = None
         self._owner = 0  # pid of the process that started it (a forked child must not use it)
 
-    def send(self, database: str, sql: str, parameters: dict[str, Any]) -> bool:
-        """Hand a ranking to the helper (starting it if needed); False if it cannot take it."""
+    def send(
+        self, database: str, sql: str, parameters: dict[str, Any], ids_sql: str | None = None
+    ) -> bool:
+        """Hand a ranking (and an ids statement) to the helper, starting it if needed;
+        False if it cannot take it. ``ids_sql`` returns one text of comma-separated ids."""
         try:
             process = self._ensure()
             assert process.stdin is not None
-            process.stdin.write(_line([database, sql, parameters]))
+            process.stdin.write(_line([database, sql, parameters, ids_sql]))
             process.stdin.flush()
         except (OSError, ValueError, TypeError):
             self.stop()
             return False
         return True
 
-    def receive(self) -> Ranked | None:
+    def receive(self) -> RangeAnswer | None:
         """The helper's answer, or None when it failed (then the caller ranks the range)."""
         process = self._process
         if process is None or process.stdout is None:
@@ -68,7 +82,8 @@ class RankHelper:
             return None
         if isinstance(answer, str):  # the helper's error: it goes on, the range is redone
             return None
-        return [(int(rowid), float(score)) for rowid, score in answer]
+        ranked, ids = answer
+        return RangeAnswer([(int(rowid), float(score)) for rowid, score in ranked], ids)
 
     def _ensure(self) -> subprocess.Popen[bytes]:
         process = self._process
@@ -132,7 +147,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
             return
         if not request:
             return  # the searching process has gone
-        database, sql, parameters = json.loads(request)
+        database, sql, parameters, ids_sql = json.loads(request)
         try:
             connection = connections.get(database)
             if connection is None:
@@ -141,8 +156,18 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
                 connection.execute("PRAGMA query_only = ON")
                 connection.execute("PRAGMA cache_size = -65536")
                 connections[database] = connection
-            rows = connection.execute(sql, parameters).fetchall()
-            answer: Ranked | str = [(int(rowid), float(score)) for rowid, score in rows]
+            # One read transaction: the ids come from the snapshot the ranking saw.
+            connection.execute("BEGIN")
+            try:
+                rows = connection.execute(sql, parameters).fetchall()
+                ids = None
+                if ids_sql is not None:
+                    row = connection.execute(ids_sql, parameters).fetchone()
+                    ids = (row[0] if row else None) or ""
+            finally:
+                connection.execute("COMMIT")
+            ranked = [(int(rowid), float(score)) for rowid, score in rows]
+            answer: tuple[Ranked, str | None] | str = (ranked, ids)
         except sqlite3.Error as err:
             answer = f"{type(err).__name__}: {err}"
         try:
