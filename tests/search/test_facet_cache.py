@@ -334,3 +334,39 @@ def test_postgresql_reads_facet_ids_alongside_in_the_same_snapshot(
         assert {name: dict(pairs) for name, pairs in found.facets.items()} == expected
     assert facets_of(app, index, case_id, "wire") == brute_force(documents + late, "wire")
     app.close()
+
+
+def test_counts_agree_whether_ids_are_dense_or_sparse() -> None:
+    """Dense ids are counted through a lookup by id, sparse ones by binary search."""
+    rng = np.random.default_rng(5)
+    values = [
+        (
+            ["mail", "note", "chat"][rng.integers(3)],
+            ["eng", "deu", ""][rng.integers(3)],
+            ["2001-05", "2002-01", ""][rng.integers(3)],
+            int(rng.integers(0, 1 << len(facets.KIND_BITS))) if rng.random() < 0.3 else 0,
+            [None, "a@example.org", "b@example.org"][rng.integers(3)],
+        )
+        for _ in range(300)
+    ]
+    dense_ids = list(range(1, 301))
+    sparse_ids = [1 + number * 1_000_003 for number in range(300)]
+    dense = FacetColumns.from_rows("t", [(i, *v) for i, v in zip(dense_ids, values, strict=True)])
+    sparse = FacetColumns.from_rows("t", [(i, *v) for i, v in zip(sparse_ids, values, strict=True)])
+    chosen = np.sort(rng.choice(300, size=120, replace=False))
+    expected: dict[str, Counter[str]] = {name: Counter() for name in ("type", "lang", "month")}
+    kinds: Counter[str] = Counter()
+    for row in chosen:
+        doc_type, lang, month, bits, _sender = values[row]
+        expected["type"][doc_type] += 1
+        expected["lang"][lang] += 1
+        if month:
+            expected["month"][month] += 1
+        kinds.update(kind for bit, kind in enumerate(facets.KIND_BITS) if bits >> bit & 1)
+    found_dense = dense.count(None, np.array(dense_ids)[chosen])  # type: ignore[arg-type]
+    found_sparse = sparse.count(None, np.array(sparse_ids)[chosen])  # type: ignore[arg-type]
+    assert dense._position_of and not sparse._position_of  # each took its own way
+    assert found_dense == found_sparse
+    for name, counter in expected.items():
+        assert dict(found_dense[name]) == dict(counter), name
+    assert dict(found_dense["kind"]) == dict(kinds)

@@ -30,7 +30,7 @@ import threading
 import zipfile
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,6 +133,10 @@ class FacetColumns:
     sender: Codes  # -1 without a sender
     kinds: npt.NDArray[np.int64]  # bits of KIND_BITS
     vocabularies: dict[str, Vocabulary]  # type, lang, month, sender
+    # position of each id, -1 for none: made on first count when the ids are dense
+    _position_of: list[npt.NDArray[np.int32]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_rows(cls, token: str, rows: Sequence[Sequence[Any]]) -> FacetColumns:
@@ -170,19 +174,18 @@ class FacetColumns:
 
     def count(self, connection: Connection, matches: npt.NDArray[np.int64]) -> Facets:
         """Facets of the documents ``matches`` names (ids, in any order)."""
-        places = np.searchsorted(self.ids, matches)
-        known = places < len(self.ids)
-        known[known] = self.ids[places[known]] == matches[known]
-        places = places[known]
+        places, known = self._places(matches)
         counters: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
         for name, codes in (("type", self.doc_type), ("lang", self.lang), ("month", self.month)):
             values = self.vocabularies[name].values
             counted = np.bincount(codes[places], minlength=len(values))
             for code in np.flatnonzero(counted):
                 counters[name][values[code]] += int(counted[code])
-        kinds = self.kinds[places]
+        # Documents by their set of kinds (few distinct sets), then each kind's total.
+        by_set = np.bincount(self.kinds[places])
+        sets = np.flatnonzero(by_set)
         for bit, kind in enumerate(KIND_BITS):
-            found = int(np.count_nonzero(kinds & (1 << bit)))
+            found = int(by_set[sets[(sets >> bit) & 1 == 1]].sum())
             if found:
                 counters["kind"][kind] = found
         senders = self.sender[places]
@@ -192,6 +195,35 @@ class FacetColumns:
         if len(missing):
             _count_rows(connection, [int(doc_id) for doc_id in missing], counters)
         return _facets(counters, self._top_senders(sender_counts, counters["sender"]))
+
+    def _places(
+        self, matches: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """The rows of the ``matches`` the copy holds, and which matches those are."""
+        position_of = self._position_map()
+        if position_of is not None:
+            # A lookup by id: a few times faster than a binary search per match.
+            inside = matches < len(position_of)
+            found = np.full(len(matches), -1, dtype=np.int32)
+            found[inside] = position_of[matches[inside]]
+            known = found >= 0
+            return found[known].astype(np.intp), known
+        places = np.searchsorted(self.ids, matches)
+        known = places < len(self.ids)
+        known[known] = self.ids[places[known]] == matches[known]
+        return places[known], known
+
+    def _position_map(self) -> npt.NDArray[np.int32] | None:
+        """Row by document id, when the ids are dense enough for an array of them to be
+        small (ids are never reused, so many removals can make them sparse)."""
+        if self._position_of:
+            return self._position_of[0]
+        if not len(self.ids) or int(self.ids[-1]) > 4 * len(self.ids) + 65536:
+            return None
+        position_of = np.full(int(self.ids[-1]) + 1, -1, dtype=np.int32)
+        position_of[self.ids] = np.arange(len(self.ids), dtype=np.int32)
+        self._position_of.append(position_of)  # made once per copy; a copy never changes
+        return position_of
 
     def _top_senders(
         self, counts: npt.NDArray[np.int64], extra: Counter[str]
