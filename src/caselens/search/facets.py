@@ -198,7 +198,7 @@ class FacetColumns:
 
     def _places(
         self, matches: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    ) -> tuple[npt.NDArray[np.integer[Any]], npt.NDArray[np.bool_]]:
         """The rows of the ``matches`` the copy holds, and which matches those are."""
         position_of = self._position_map()
         if position_of is not None:
@@ -207,7 +207,7 @@ class FacetColumns:
             found = np.full(len(matches), -1, dtype=np.int32)
             found[inside] = position_of[matches[inside]]
             known = found >= 0
-            return found[known].astype(np.intp), known
+            return found[known], known
         places = np.searchsorted(self.ids, matches)
         known = places < len(self.ids)
         known[known] = self.ids[places[known]] == matches[known]

@@ -126,8 +126,8 @@ class Fts5Index(SearchIndex):
             with _HELPERS.free(parts - 1) as helpers:
                 if helpers:  # else all busy with other searches
                     bounds = self._range_bounds(connection, plan, len(helpers) + 1, matches)
-                    ranked, _ = self._ranked_ranges(connection, plan, page, helpers, bounds)
-                    return self._page_rows(connection, ranked, page)
+                    answers = self._ranked_ranges(connection, plan, page, helpers, bounds)
+                    return self._page_rows(connection, answers, page)
         return super().ranked_words(connection, plan, page, total, matches)
 
     def ranked_words_and_ids(
@@ -141,11 +141,12 @@ class Fts5Index(SearchIndex):
             with _HELPERS.free(parts - 1) as helpers:
                 if helpers:
                     bounds = _even_bounds(*span, len(helpers) + 1)
-                    ranked, ids = self._ranked_ranges(
+                    answers = self._ranked_ranges(
                         connection, plan, page, helpers, bounds, with_ids=True
                     )
-                    assert ids is not None
-                    return self._page_rows(connection, ranked, page), ids
+                    # Ranges in rowid order, each in rowid order: the ids come out sorted.
+                    ids = np.concatenate([parse_ids(answer.ids) for answer in answers])
+                    return self._page_rows(connection, answers, page), ids
         return super().ranked_words_and_ids(connection, plan, page)
 
     def _ranked_ranges(
@@ -157,9 +158,9 @@ class Fts5Index(SearchIndex):
         bounds: list[int],
         *,
         with_ids: bool = False,
-    ) -> tuple[list[tuple[int, float]], npt.NDArray[np.int64] | None]:
-        """The best rows of every range, ranked here and in ``helpers`` at once, and when
-        asked the ids of all matches in rowid order."""
+    ) -> list[RangeAnswer]:
+        """Each range's best rows (and when asked its ids), in range order: the first
+        range ranked here, the others in ``helpers`` at the same time."""
         assert plan.words_only is not None and plan.words_ids is not None
         parameters = {**plan.parameters, "wanted": page["offset"] + page["limit"]}
         database = os.path.abspath(str(connection.engine.url.database))
@@ -189,13 +190,7 @@ class Fts5Index(SearchIndex):
         finally:
             for helper in waiting:  # its answer would be read by the next search
                 helper.stop()
-        ranked = [row for answer in answers for row in answer.ranked]
-        ranked.sort(key=lambda row: (-row[1], row[0]))
-        if not with_ids:
-            return ranked, None
-        # Ranges in rowid order, each in rowid order: the ids come out sorted.
-        parsed = [parse_ids(answer.ids) for answer in answers]
-        return ranked, np.concatenate(parsed)
+        return answers
 
     @staticmethod
     def _rank_range(
@@ -209,8 +204,11 @@ class Fts5Index(SearchIndex):
 
     @staticmethod
     def _page_rows(
-        connection: Connection, ranked: list[tuple[int, float]], page: dict[str, int]
+        connection: Connection, answers: list[RangeAnswer], page: dict[str, int]
     ) -> list[tuple[Any, ...]]:
+        """The page of the ranges' best rows merged, as (id, item id, score)."""
+        ranked = [row for answer in answers for row in answer.ranked]
+        ranked.sort(key=lambda row: (-row[1], row[0]))
         best = ranked[page["offset"] : page["offset"] + page["limit"]]
         if not best:
             return []
